@@ -544,3 +544,36 @@ fn same_command_lines_as_rdiff() {
 fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
     args.iter().map(Into::into).collect()
 }
+
+/// rdiff sizes a basis on stdin with fstat, so when stdin is a regular file
+/// whose offset is not 0 (the shell's `(skip part; rdiff signature) < f`),
+/// the block length and -S -1 come from the whole file's size although only
+/// the rest is read. A drop-in must print the same bytes.
+#[test]
+fn signature_of_stdin_file_at_an_offset_matches_rdiff() {
+    let Some(rdiff) = rdiff() else { return };
+    let tmp = tempdir();
+    write(tmp.path(), "f", &gen_bytes(240, 300_000));
+    for options in ["", "-S -1"] {
+        let script = format!(
+            r#"set -e
+(dd bs=100000 skip=1 count=0 2>/dev/null; "$R" {options} signature > sig.rdiff) < f
+(dd bs=100000 skip=1 count=0 2>/dev/null; "$T" {options} signature > sig.ours) < f"#
+        );
+        let r = sh(&script, tmp.path(), Some(&rdiff));
+        assert!(
+            r.status.success(),
+            "`{script}`: {}; stderr:\n{}",
+            r.status,
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let want = read(&tmp.path().join("sig.rdiff"));
+        // 200,000 bytes read, 512-byte blocks chosen for the file's 300,000
+        assert_eq!(sig_header(&want).1, 512, "rdiff behaviour changed");
+        assert_bytes_eq(
+            &read(&tmp.path().join("sig.ours")),
+            &want,
+            &format!("[{options}] ours vs rdiff's"),
+        );
+    }
+}
