@@ -114,6 +114,7 @@ fn check_signature(
         Input::Null,
         None,
     );
+    let _ = fs::remove_file(&inp);
     if !r.status.success() {
         return Err(format!(
             "{case} (`{args}`): rsync-tool exited {}: {}",
