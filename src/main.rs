@@ -1,1 +1,66 @@
-fn main() {}
+//! `rsync-tool`: parse, run, print one line on failure, exit with rdiff's status.
+
+mod cli;
+mod commands;
+mod input;
+mod output;
+
+use std::panic;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use rsync_tool::Status;
+
+fn main() -> ExitCode {
+    panic::set_hook(Box::new(|info| {
+        eprintln!("rsync-tool: internal error: {info}");
+    }));
+    let args = cli::normalize_args(std::env::args_os());
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return usage_exit(err),
+    };
+    match panic::catch_unwind(|| commands::run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            let status = status_of(&err);
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("rsync-tool: {err:#}");
+            ExitCode::from(status as u8)
+        }
+        Err(_) => ExitCode::from(Status::Internal.code() as u8),
+    }
+}
+
+/// Help and version go to stdout with status 0; any other clap error is one
+/// line and rdiff's usage status, 101.
+fn usage_exit(err: clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = err.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid usage");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("rsync-tool: {first} (see --help)");
+    ExitCode::from(Status::Syntax.code() as u8)
+}
+
+/// rdiff's exit status for an error: the library's status, else 100 for I/O.
+fn status_of(err: &anyhow::Error) -> i32 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<rsync_tool::Error>())
+        .map_or(Status::Io.code(), |e| e.status().code())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<rsync_tool::Error>())
+        .any(rsync_tool::Error::is_broken_pipe)
+}

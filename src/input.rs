@@ -1,0 +1,76 @@
+//! Opening inputs: files or stdin, with what `fstat` says about them.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+
+use anyhow::Result;
+use rsync_tool::Status;
+
+use crate::output::{io_error, status_error};
+
+/// An open input file or stdin.
+pub struct Input {
+    /// The name to show in messages.
+    pub name: String,
+    /// The open file (stdin is a duplicate of descriptor 0).
+    pub file: File,
+    meta: Metadata,
+}
+
+impl Input {
+    /// Opens `path`; `None` or `-` is stdin. A directory is an error, and so
+    /// is anything but a file or block device when `seekable` is asked for
+    /// (checked before opening, so that a FIFO cannot block us).
+    pub fn open(path: Option<&Path>, seekable: bool) -> Result<Input> {
+        let (name, file) = match path.filter(|p| p.as_os_str() != "-") {
+            None => {
+                let fd = io::stdin()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map_err(|e| io_error("stdin: cannot read".to_string(), e))?;
+                ("stdin".to_string(), File::from(fd))
+            }
+            Some(path) => {
+                let name = path.display().to_string();
+                if let Ok(meta) = std::fs::metadata(path) {
+                    check_kind(&name, &meta, seekable)?;
+                }
+                let file =
+                    File::open(path).map_err(|e| io_error(format!("{name}: cannot open"), e))?;
+                (name, file)
+            }
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| io_error(format!("{name}: cannot read"), e))?;
+        check_kind(&name, &meta, seekable)?;
+        Ok(Input { name, file, meta })
+    }
+
+    /// The size when it is known: a regular file (stdin redirected from one
+    /// included), as rdiff decides with `fstat`.
+    pub fn size(&self) -> Option<u64> {
+        self.meta.is_file().then_some(self.meta.len())
+    }
+}
+
+/// Rejects a directory, and when `seekable` anything that cannot be read by
+/// position, as a patch basis must be.
+fn check_kind(name: &str, meta: &Metadata, seekable: bool) -> Result<()> {
+    let kind = meta.file_type();
+    let what = if kind.is_dir() {
+        "is a directory"
+    } else if !seekable || kind.is_file() || kind.is_block_device() {
+        return Ok(());
+    } else if kind.is_fifo() {
+        "is a pipe; patch reads the basis by position, so it must be a file"
+    } else if kind.is_char_device() {
+        "is a character device; patch reads the basis by position, so it must be a file"
+    } else {
+        "is not a file; patch reads the basis by position"
+    };
+    Err(status_error(Status::Io, format!("{name}: {what}")))
+}
