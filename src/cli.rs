@@ -97,6 +97,12 @@ pub struct Options {
     )]
     pub input_size: i64,
 
+    /// Worker threads for signature and delta; outputs are identical for every N
+    /// [default: number of cores]
+    #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Output buffer size in bytes
     #[arg(
         short = 'O',
@@ -159,7 +165,7 @@ pub enum Command {
 }
 
 /// Short options that take a value, so the command word can be found.
-const SHORT_WITH_VALUE: &[char] = &['b', 'S', 'H', 'R', 'I', 'O'];
+const SHORT_WITH_VALUE: &[char] = &['b', 'S', 'H', 'R', 'I', 'O', 'j'];
 /// Long options that take a value (when not written `--opt=V`).
 const LONG_WITH_VALUE: &[&str] = &[
     "--block-size",
@@ -168,6 +174,7 @@ const LONG_WITH_VALUE: &[&str] = &[
     "--rollsum",
     "--input-size",
     "--output-size",
+    "--jobs",
 ];
 /// The command words in rdiff's order of prefix matching.
 const PREFIXED_COMMANDS: &[&str] = &["signature", "delta", "patch"];

@@ -50,6 +50,10 @@ pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignaturePa
     if got < SIG_HEADER_LEN {
         let what = if got == 0 {
             "signature is empty".to_string()
+        } else if got >= 4
+            && params::kind_of_magic(u32::from_be_bytes([h[0], h[1], h[2], h[3]])).is_none()
+        {
+            format!("not a signature ({}), and too short for one", sniff())
         } else {
             format!("signature is truncated inside its header ({got} of 12 bytes)")
         };

@@ -16,6 +16,10 @@ fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
         eprintln!("rsync-tool: internal error: {info}");
     }));
+    if let Err(err) = output::remove_temporaries_on_signal() {
+        eprintln!("rsync-tool: {err:#}");
+        return ExitCode::from(Status::Internal.code() as u8);
+    }
     let args = cli::normalize_args(std::env::args_os());
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -11,11 +11,45 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use std::sync::Mutex;
+
 use anyhow::Result;
 use rsync_tool::{Error, Status};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 /// Mode of a new output before the umask, as rdiff's `fopen` gives.
 const NEW_FILE_MODE: u32 = 0o666;
+
+/// Temporary files not yet renamed into place, removed if a signal ends us.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove every pending temporary file
+/// before the process exits with the shell's status for the signal (128 + N),
+/// so an interrupted run leaves nothing behind.
+pub fn remove_temporaries_on_signal() -> Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| io_error("cannot install signal handlers".to_string(), e))?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+            for path in pending.iter() {
+                let _ = fs::remove_file(path);
+            }
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+fn set_pending(path: &Path, pending: bool) {
+    let mut list = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    if pending {
+        list.push(path.to_path_buf());
+    } else {
+        list.retain(|p| p != path);
+    }
+}
 
 /// Where a command writes its result.
 pub struct Output {
@@ -23,14 +57,42 @@ pub struct Output {
     kind: Kind,
 }
 
+/// A temporary output registered for removal on a signal while it lives.
+struct PendingTemp(Option<tempfile::NamedTempFile>);
+
+impl PendingTemp {
+    fn file(&mut self) -> &mut File {
+        self.0
+            .as_mut()
+            .expect("a pending temporary file is present until persisted")
+            .as_file_mut()
+    }
+
+    fn persist(mut self, dest: &Path) -> io::Result<()> {
+        let temp = self
+            .0
+            .take()
+            .expect("a pending temporary file is present until persisted");
+        let path = temp.path().to_path_buf();
+        let result = temp.persist(dest).map(drop).map_err(|e| e.error);
+        set_pending(&path, false);
+        result
+    }
+}
+
+impl Drop for PendingTemp {
+    fn drop(&mut self) {
+        if let Some(temp) = &self.0 {
+            set_pending(temp.path(), false);
+        }
+    }
+}
+
 enum Kind {
     /// Written directly: stdout, a FIFO, a character device.
     Through(File),
     /// A temporary file renamed over `dest` on commit.
-    Atomic {
-        temp: tempfile::NamedTempFile,
-        dest: PathBuf,
-    },
+    Atomic { temp: PendingTemp, dest: PathBuf },
 }
 
 impl Output {
@@ -85,12 +147,15 @@ impl Output {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
                 let temp = tempfile::Builder::new()
                     .prefix(&format!(".{file_name}."))
                     .suffix(".tmp")
                     .permissions(Permissions::from_mode(mode))
                     .tempfile_in(dir)
                     .map_err(|e| io_error(format!("{name}: cannot create"), e))?;
+                pending.push(temp.path().to_path_buf());
+                drop(pending);
                 if existing.is_some() {
                     temp.as_file()
                         .set_permissions(Permissions::from_mode(mode))
@@ -99,7 +164,7 @@ impl Output {
                 Ok(Output {
                     name,
                     kind: Kind::Atomic {
-                        temp,
+                        temp: PendingTemp(Some(temp)),
                         dest: path.to_path_buf(),
                     },
                 })
@@ -116,7 +181,7 @@ impl Output {
     pub fn file(&mut self) -> &mut File {
         match &mut self.kind {
             Kind::Through(file) => file,
-            Kind::Atomic { temp, .. } => temp.as_file_mut(),
+            Kind::Atomic { temp, .. } => temp.file(),
         }
     }
 
@@ -128,15 +193,12 @@ impl Output {
             Kind::Through(mut file) => file
                 .flush()
                 .map_err(|e| io_error(format!("{name}: write failed"), e)),
-            Kind::Atomic { temp, dest } => {
-                temp.persist(&dest).map_err(|e| {
-                    io_error(
-                        format!("{name}: cannot rename the finished output into place"),
-                        e.error,
-                    )
-                })?;
-                Ok(())
-            }
+            Kind::Atomic { temp, dest } => temp.persist(&dest).map_err(|e| {
+                io_error(
+                    format!("{name}: cannot rename the finished output into place"),
+                    e,
+                )
+            }),
         }
     }
 }
