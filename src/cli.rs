@@ -1,28 +1,83 @@
 //! The command line: clap definition, and the rewriting of rdiff's spellings
-//! that clap does not know (command-word prefixes, `-?`).
+//! that clap does not know (command-word prefixes, `-?`, options of one
+//! command written before its word).
+//!
+//! `--help`, the man pages and the completion scripts all come from this one
+//! definition. A doc comment's first paragraph is the help line; the rest
+//! appears only in the man page.
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::Shell;
+
+use crate::verify::{self, Sha256Digest};
 
 /// `--version` text: ours, and the engine and formats it speaks.
-const VERSION: &str = concat!(
+pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (librsync 2.2.2 engine, rdiff 2.3 file formats)"
 );
 
-/// Signature, delta and patch files, compatible with librsync's rdiff.
+/// Each command's usage line, in the order the commands are defined: rdiff's
+/// three, then ours.
+pub const USAGE_LINES: [&str; 5] = [
+    "rsync-tool [OPTIONS] signature [BASIS [SIGNATURE]]",
+    "rsync-tool [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]",
+    "rsync-tool [OPTIONS] patch BASIS [DELTA [NEWFILE]]",
+    "rsync-tool completions SHELL",
+    "rsync-tool man [COMMAND]",
+];
+
+/// The usage block of `--help`: every command's line, aligned.
+fn usage() -> String {
+    USAGE_LINES.join("\n       ")
+}
+
+/// The example at the end of `--help`: the three steps.
+pub const EXAMPLE: &str = "\
+A missing path or '-' is stdin or stdout; options may stand anywhere.
+
+Example (sync old.pdf to new.pdf's content in three steps):
+  rsync-tool signature old.pdf old.sig
+  rsync-tool delta old.sig new.pdf out.delta
+  rsync-tool patch old.pdf out.delta synced.pdf";
+
+/// Heading of the options that shape a new signature.
+const SIGNATURE_OPTIONS: &str = "Signature options";
+/// Heading of the I/O buffer options.
+const BUFFER_OPTIONS: &str = "Buffer options";
+
+/// Signature, delta and patch files, compatible with librsync's rdiff
 ///
-/// Sync a file in three steps: a signature of the old copy, a delta of the new
-/// file against it, then patch the old copy with the delta. A missing path or
-/// `-` means stdin or stdout.
+/// rsync-tool syncs a file in three steps, as rdiff does: a signature of the
+/// old copy (a few bytes per block of it), a delta of the new file against
+/// that signature (the new file described as pieces of the old one plus the
+/// bytes that changed), then a patch of the old copy with the delta, which
+/// rebuilds the new file. Only the signature and the delta need to travel.
+///
+/// The command lines, the file formats and the exit statuses are rdiff's
+/// (librsync 2.3), so rsync-tool and rdiff can stand in for each other on
+/// either end. A command word may be shortened to any prefix (s, del, pat);
+/// options may stand anywhere on the line; a missing path or - is stdin (for
+/// an input) or stdout (for an output).
+///
+/// Outputs are never half-written: a file output is written beside its place
+/// and renamed into it only when complete, an existing output is replaced
+/// only with -f, and an error or a signal (SIGINT, SIGTERM, SIGHUP) leaves no
+/// output and no temporary file. Stdout, pipes and devices are written
+/// through. Errors are one line on stderr, with rdiff's exit status.
 #[derive(Debug, Parser)]
 #[command(
     name = "rsync-tool",
     version = VERSION,
+    override_usage = usage(),
     disable_help_subcommand = true,
-    after_help = "Example:\n  rsync-tool signature old.pdf old.sig\n  rsync-tool delta old.sig new.pdf out.delta\n  rsync-tool patch old.pdf out.delta synced.pdf"
+    disable_help_flag = true,
+    propagate_version = true,
+    args_override_self = true,
+    after_help = EXAMPLE
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -31,44 +86,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// rdiff's options; they may stand anywhere on the command line.
+/// rdiff's options and ours that apply to every command; they may stand
+/// anywhere on the command line.
 #[derive(Debug, Args)]
 pub struct Options {
-    /// Signature block length in bytes; 0 picks the recommended length
-    #[arg(
-        short = 'b',
-        long = "block-size",
-        value_name = "BYTES",
-        global = true,
-        allow_negative_numbers = true,
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    pub block_size: i64,
-
-    /// Strong sum length in bytes: 0 = the full hash, -1 = the recommended minimum
-    #[arg(
-        short = 'S',
-        long = "sum-size",
-        value_name = "BYTES",
-        global = true,
-        allow_negative_numbers = true,
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    pub sum_size: i64,
-
-    /// Strong hash of a new signature
-    #[arg(short = 'H', long = "hash", value_name = "ALG", global = true, value_enum,
-          default_value_t = HashArg::Blake2)]
-    pub hash: HashArg,
-
-    /// Weak rolling sum of a new signature
-    #[arg(short = 'R', long = "rollsum", value_name = "ALG", global = true, value_enum,
-          default_value_t = RollsumArg::Rabinkarp)]
-    pub rollsum: RollsumArg,
-
     /// Overwrite an existing output file
+    ///
+    /// Without -f an existing output is an error (status 100) and is left
+    /// untouched. With -f it is replaced atomically, keeping its permissions.
     #[arg(short = 'f', long = "force", global = true)]
     pub force: bool,
 
@@ -85,6 +110,73 @@ pub struct Options {
     #[arg(short = 'v', long = "verbose", global = true)]
     pub verbose: bool,
 
+    /// Show progress at once (on a terminal)
+    ///
+    /// Progress goes to stderr, and only when it is a terminal: a bar with
+    /// bytes, total, rate and time left when the input's size is known (the
+    /// basis for signature, NEWFILE for delta, the delta for patch), a spinner
+    /// with bytes and rate for a pipe. Without --progress it appears once the
+    /// work has run for a second. It is cleared before any other output on
+    /// stderr. NO_COLOR turns its colours off; TERM=dumb turns it off.
+    #[arg(long = "progress", global = true, overrides_with = "no_progress")]
+    pub progress: bool,
+
+    /// Never show progress
+    #[arg(long = "no-progress", global = true, overrides_with = "progress")]
+    pub no_progress: bool,
+
+    /// Worker threads; outputs are the same for every N [default: cores]
+    #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Print help (-? too)
+    #[arg(short = 'h', long = "help", global = true, action = ArgAction::HelpShort)]
+    pub help: Option<bool>,
+
+    /// Block length in bytes; 0 (default) for the recommended one
+    ///
+    /// The recommended length is rdiff 2.3's: 256 for a basis of up to
+    /// 64 KiB, else the square root of its size rounded down to a multiple
+    /// of 128; 2048 when the size is unknown (a pipe).
+    #[arg(
+        short = 'b',
+        long = "block-size",
+        value_name = "BYTES",
+        global = true,
+        allow_negative_numbers = true,
+        default_value_t = 0,
+        hide_default_value = true,
+        help_heading = SIGNATURE_OPTIONS
+    )]
+    pub block_size: i64,
+
+    /// Strong sum length; 0 (default) for the whole hash, -1 for the minimum
+    ///
+    /// A length below the recommended minimum prints a warning and goes on,
+    /// as in rdiff; one longer than the hash is an error (status 108).
+    #[arg(
+        short = 'S',
+        long = "sum-size",
+        value_name = "BYTES",
+        global = true,
+        allow_negative_numbers = true,
+        default_value_t = 0,
+        hide_default_value = true,
+        help_heading = SIGNATURE_OPTIONS
+    )]
+    pub sum_size: i64,
+
+    /// Strong hash
+    #[arg(short = 'H', long = "hash", value_name = "ALG", global = true, value_enum,
+          default_value_t = HashArg::Blake2, help_heading = SIGNATURE_OPTIONS)]
+    pub hash: HashArg,
+
+    /// Rolling sum
+    #[arg(short = 'R', long = "rollsum", value_name = "ALG", global = true, value_enum,
+          default_value_t = RollsumArg::Rabinkarp, help_heading = SIGNATURE_OPTIONS)]
+    pub rollsum: RollsumArg,
+
     /// Input buffer size in bytes
     #[arg(
         short = 'I',
@@ -93,15 +185,10 @@ pub struct Options {
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
-        hide_default_value = true
+        hide_default_value = true,
+        help_heading = BUFFER_OPTIONS
     )]
     pub input_size: i64,
-
-    /// Worker threads for signature and delta; outputs are identical for every N
-    /// [default: number of cores]
-    #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
 
     /// Output buffer size in bytes
     #[arg(
@@ -111,7 +198,8 @@ pub struct Options {
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
-        hide_default_value = true
+        hide_default_value = true,
+        help_heading = BUFFER_OPTIONS
     )]
     pub output_size: i64,
 }
@@ -134,35 +222,143 @@ pub enum RollsumArg {
     Rollsum,
 }
 
+/// The commands that have a man page of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Page {
+    /// rsync-tool-signature(1)
+    Signature,
+    /// rsync-tool-delta(1)
+    Delta,
+    /// rsync-tool-patch(1)
+    Patch,
+}
+
+impl Page {
+    /// Every page of a command, in the order of the steps.
+    pub const ALL: [Page; 3] = [Page::Signature, Page::Delta, Page::Patch];
+
+    /// The command word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Page::Signature => "signature",
+            Page::Delta => "delta",
+            Page::Patch => "patch",
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the signature of BASIS to SIGNATURE
+    ///
+    /// The signature describes each block of BASIS by a weak rolling sum and
+    /// a strong hash; it is what a delta is made against. With no -b, the
+    /// block length is rdiff 2.3's recommendation for BASIS's size, so the
+    /// signature is byte for byte the one rdiff writes.
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[0], after_help = SIGNATURE_EXAMPLE)]
     Signature {
-        /// The old file (default: stdin)
+        /// The old file [default: stdin]
+        #[arg(value_hint = ValueHint::FilePath)]
         basis: Option<PathBuf>,
-        /// Where to write the signature (default: stdout)
+        /// Where to write the signature [default: stdout]
+        #[arg(value_hint = ValueHint::FilePath)]
         signature: Option<PathBuf>,
     },
     /// Write the delta of NEWFILE against SIGNATURE to DELTA
+    ///
+    /// The delta rebuilds NEWFILE from the basis the signature was made of:
+    /// pieces of the basis that NEWFILE still contains are copied, the rest
+    /// is carried in the delta. The signature is held in memory; NEWFILE is
+    /// read once, from start to end.
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[1], after_help = DELTA_EXAMPLE)]
     Delta {
-        /// The signature of the old file (`-`: stdin)
+        /// The signature of the old file ('-': stdin)
+        #[arg(value_hint = ValueHint::FilePath)]
         signature: PathBuf,
-        /// The new file (default: stdin)
+        /// The new file [default: stdin]
+        #[arg(value_hint = ValueHint::FilePath)]
         newfile: Option<PathBuf>,
-        /// Where to write the delta (default: stdout)
+        /// Where to write the delta [default: stdout]
+        #[arg(value_hint = ValueHint::FilePath)]
         delta: Option<PathBuf>,
+        /// Also write NEWFILE's SHA-256 to PATH, as sha256sum does
+        ///
+        /// The line is "HEX  NAME", NAME being NEWFILE as given (- for stdin),
+        /// so that sha256sum -c PATH checks a copy and patch --expect-sha256
+        /// can check the result. The digest is computed in the same pass that
+        /// makes the delta, also when NEWFILE is a pipe. PATH is written like
+        /// any output: atomically, and replaced only with -f.
+        #[arg(long = "sha256-file", value_name = "PATH", value_hint = ValueHint::FilePath)]
+        sha256_file: Option<PathBuf>,
     },
     /// Apply DELTA to BASIS and write the result to NEWFILE
+    ///
+    /// BASIS must be the file the delta's signature was made of, and it must
+    /// be seekable (a file, not a pipe): the delta copies pieces of it by
+    /// position.
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[2], after_help = PATCH_EXAMPLE)]
     Patch {
-        /// The old file; it must be seekable (a file, not a pipe)
+        /// The old file; a file, not a pipe
+        #[arg(value_hint = ValueHint::FilePath)]
         basis: PathBuf,
-        /// The delta (default: stdin)
+        /// The delta [default: stdin]
+        #[arg(value_hint = ValueHint::FilePath)]
         delta: Option<PathBuf>,
-        /// Where to write the new file (default: stdout)
+        /// Where to write the new file [default: stdout]
+        #[arg(value_hint = ValueHint::FilePath)]
         newfile: Option<PathBuf>,
+        /// Fail (status 106) unless the result's SHA-256 is HEX
+        ///
+        /// HEX is 64 hex digits in either case, as sha256sum prints them. The
+        /// result is hashed as it is written; a file output is put in place
+        /// only if the digest matches, so on a mismatch nothing is written
+        /// and an existing NEWFILE (or BASIS, with -f BASIS DELTA BASIS) is
+        /// left as it was. An output that is written through (stdout, a
+        /// pipe, a device) cannot be taken back: it has received the result
+        /// by the time the mismatch is known, and the mismatch is reported
+        /// with status 106 all the same. Patching to /dev/null checks a
+        /// delta without writing anything.
+        #[arg(long = "expect-sha256", value_name = "HEX", value_parser = verify::parse_digest)]
+        expect_sha256: Option<Sha256Digest>,
+    },
+    /// Print a completion script for SHELL
+    ///
+    /// For bash: rsync-tool completions bash > /etc/bash_completion.d/rsync-tool
+    /// (or source it from ~/.bashrc). The same scripts are in the
+    /// completions/ directory of the source.
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[3])]
+    Completions {
+        /// The shell
+        shell: Shell,
+    },
+    /// Print a man page (roff) for rsync-tool or one of its commands
+    ///
+    /// Read it with: rsync-tool man delta | man -l -
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[4])]
+    Man {
+        /// The command [default: the page for rsync-tool itself]
+        command: Option<Page>,
     },
 }
+
+/// Examples at the end of `signature --help`.
+pub const SIGNATURE_EXAMPLE: &str = "\
+Examples:
+  rsync-tool signature old.img old.sig
+  ssh host rsync-tool signature /srv/old.img > old.sig";
+
+/// Examples at the end of `delta --help`.
+pub const DELTA_EXAMPLE: &str = "\
+Examples:
+  rsync-tool delta old.sig new.img new.delta
+  rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta";
+
+/// Examples at the end of `patch --help`.
+pub const PATCH_EXAMPLE: &str = "\
+Examples:
+  rsync-tool patch old.img new.delta new.img
+  rsync-tool patch --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta new.img";
 
 /// Short options that take a value, so the command word can be found.
 const SHORT_WITH_VALUE: &[char] = &['b', 'S', 'H', 'R', 'I', 'O', 'j'];
@@ -175,16 +371,24 @@ const LONG_WITH_VALUE: &[&str] = &[
     "--input-size",
     "--output-size",
     "--jobs",
+    "--sha256-file",
+    "--expect-sha256",
 ];
+/// Options of one command; written before the command word, they are moved
+/// after it, so that they too may stand anywhere.
+const COMMAND_OPTIONS: &[&str] = &["--sha256-file", "--expect-sha256"];
 /// The command words in rdiff's order of prefix matching.
 const PREFIXED_COMMANDS: &[&str] = &["signature", "delta", "patch"];
 
-/// Rewrites rdiff's spellings into clap's: `-?` becomes `-h`, and a prefix of
-/// a command word (`s`, `del`, `pat`, as rdiff's `isprefix`) the full word.
+/// Rewrites rdiff's spellings into clap's: `-?` becomes `-h`, a prefix of
+/// a command word (`s`, `del`, `pat`, as rdiff's `isprefix`) the full word,
+/// and an option of one command written before the word moves after it.
 pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let mut out: Vec<OsString> = Vec::new();
+    let mut moved: Vec<OsString> = Vec::new();
     let mut command_seen = false;
     let mut value_next = false;
+    let mut move_value = false;
     let mut options_ended = false;
     for (i, arg) in args.into_iter().enumerate() {
         if i == 0 || command_seen {
@@ -193,7 +397,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
         }
         if value_next {
             value_next = false;
-            out.push(arg);
+            (if move_value { &mut moved } else { &mut out }).push(arg);
             continue;
         }
         let text = arg.to_string_lossy().into_owned();
@@ -203,8 +407,10 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
             continue;
         }
         if !options_ended && text.starts_with("--") {
+            let name = text.split('=').next().unwrap_or_default();
             value_next = LONG_WITH_VALUE.contains(&text.as_str());
-            out.push(arg);
+            move_value = COMMAND_OPTIONS.contains(&name);
+            (if move_value { &mut moved } else { &mut out }).push(arg);
             continue;
         }
         if !options_ended && text.starts_with('-') && text.len() > 1 {
@@ -218,12 +424,15 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
                     break;
                 }
             }
+            move_value = false;
             out.push(arg);
             continue;
         }
         command_seen = true;
         out.push(expand_command(&arg));
+        out.append(&mut moved);
     }
+    out.append(&mut moved);
     out
 }
 
@@ -279,6 +488,22 @@ mod tests {
         );
         assert_eq!(norm(&["r", "-?"]), ["r", "-h"]);
         assert_eq!(norm(&["r", "-", "s"]), ["r", "-", "s"]);
+    }
+
+    #[test]
+    fn options_of_one_command_move_after_its_word() {
+        assert_eq!(
+            norm(&["r", "--expect-sha256", "ab", "-f", "p", "x"]),
+            ["r", "-f", "patch", "--expect-sha256", "ab", "x"]
+        );
+        assert_eq!(
+            norm(&["r", "--sha256-file=h", "d", "s", "n"]),
+            ["r", "delta", "--sha256-file=h", "s", "n"]
+        );
+        assert_eq!(
+            norm(&["r", "--sha256-file", "h"]),
+            ["r", "--sha256-file", "h"]
+        );
     }
 
     #[test]

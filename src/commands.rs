@@ -1,5 +1,7 @@
 //! Running the commands: open the files, call the library, report.
 
+use std::io::{self, Seek, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::Result;
@@ -10,7 +12,10 @@ use rsync_tool::{
 
 use crate::cli::{Cli, Command, HashArg, Options, RollsumArg};
 use crate::input::Input;
-use crate::output::{Output, status_error};
+use crate::manpage;
+use crate::output::{Output, io_error, status_error};
+use crate::progress::{Progress, When};
+use crate::verify::{HashingReader, HashingWriter, Sha256Digest, sha256sum_line};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -27,13 +32,59 @@ pub fn run(cli: Cli) -> Result<()> {
             signature,
             newfile,
             delta,
-        }) => run_delta(opts, signature, newfile.as_deref(), delta.as_deref()),
+            sha256_file,
+        }) => run_delta(
+            opts,
+            signature,
+            newfile.as_deref(),
+            delta.as_deref(),
+            sha256_file.as_deref(),
+        ),
         Some(Command::Patch {
             basis,
             delta,
             newfile,
-        }) => run_patch(opts, basis, delta.as_deref(), newfile.as_deref()),
+            expect_sha256,
+        }) => run_patch(
+            opts,
+            basis,
+            delta.as_deref(),
+            newfile.as_deref(),
+            expect_sha256.as_ref(),
+        ),
+        Some(Command::Completions { shell }) => {
+            print_to_stdout(|out| manpage::completions(*shell, out))
+        }
+        Some(Command::Man { command }) => print_to_stdout(|out| manpage::man_page(*command, out)),
     }
+}
+
+/// Writes generated text to stdout; a closed stdout is a quiet end.
+fn print_to_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let mut stdout = io::stdout().lock();
+    write(&mut stdout)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| io_error("stdout: write failed".to_string(), e))
+}
+
+/// When to show progress, from `--progress` and `--no-progress` (the last
+/// one given wins).
+fn progress_when(opts: &Options) -> When {
+    if opts.no_progress {
+        When::Never
+    } else if opts.progress {
+        When::Always
+    } else {
+        When::Auto
+    }
+}
+
+/// The bytes left to read in an input of known size: stdin redirected from
+/// a file may already be part-way through it.
+fn remaining(input: &Input) -> Option<u64> {
+    let size = input.size()?;
+    let offset = (&input.file).stream_position().unwrap_or(0);
+    Some(size.saturating_sub(offset))
 }
 
 /// Names the files of one command, so a library error can say which is at fault.
@@ -137,17 +188,35 @@ fn run_signature(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Re
         delta: "",
         output: &out_name,
     };
-    let stats =
-        rsync_tool::signature(&input.file, out.file(), &options).map_err(|e| names.blame(e))?;
+    let progress = Progress::start(
+        progress_when(opts),
+        format!("signature {}", input.name),
+        remaining(&input),
+    );
+    let stats = rsync_tool::signature(progress.reader(&input.file), out.file(), &options)
+        .map_err(|e| names.blame(e))?;
+    progress.finish();
     out.commit()?;
     report(opts, &[stats.rdiff_line()]);
     Ok(())
 }
 
-fn run_delta(opts: &Options, sig: &Path, new: Option<&Path>, delta: Option<&Path>) -> Result<()> {
+fn run_delta(
+    opts: &Options,
+    sig: &Path,
+    new: Option<&Path>,
+    delta: Option<&Path>,
+    sha256_file: Option<&Path>,
+) -> Result<()> {
     let sig_input = Input::open(Some(sig), false)?;
     let new_input = Input::open(new, false)?;
+    if let Some(path) = sha256_file {
+        check_sha256_file(path, delta)?;
+    }
     let mut out = Output::open(delta, opts.force)?;
+    let mut sha_out = sha256_file
+        .map(|path| Output::open(Some(path), opts.force))
+        .transpose()?;
     let out_name = out.name().to_string();
     let names = Names {
         basis: "",
@@ -173,15 +242,63 @@ fn run_delta(opts: &Options, sig: &Path, new: Option<&Path>, delta: Option<&Path
             p.strong_len
         );
     }
+    let progress = Progress::start(
+        progress_when(opts),
+        format!("delta {}", new_input.name),
+        remaining(&new_input),
+    );
+    let mut new_reader = HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());
     let (stats, matching) = signature
-        .delta(&new_input.file, out.file(), &options)
+        .delta(&mut new_reader, out.file(), &options)
         .map_err(|e| names.blame(e))?;
+    let digest = new_reader
+        .finish()
+        .map_err(|e| io_error(format!("{}: read failed", new_input.name), e))?;
+    progress.finish();
+    if let (Some(sha_out), Some(digest)) = (&mut sha_out, digest) {
+        let name = new.map_or(&b"-"[..], |p| p.as_os_str().as_bytes());
+        let sha_name = sha_out.name().to_string();
+        sha_out
+            .file()
+            .write_all(&sha256sum_line(&digest, name))
+            .map_err(|e| io_error(format!("{sha_name}: write failed"), e))?;
+    }
     out.commit()?;
+    if let Some(sha_out) = sha_out {
+        sha_out.commit()?;
+    }
     report(opts, &[matching.rdiff_line(), stats.rdiff_line()]);
     Ok(())
 }
 
-fn run_patch(opts: &Options, basis: &Path, delta: Option<&Path>, new: Option<&Path>) -> Result<()> {
+/// `--sha256-file` must not be the delta itself, nor share stdout with it.
+fn check_sha256_file(path: &Path, delta: Option<&Path>) -> Result<()> {
+    let is_stdout = |p: Option<&Path>| p.is_none_or(|p| p.as_os_str() == "-");
+    if is_stdout(Some(path)) && is_stdout(delta) {
+        return Err(status_error(
+            Status::Syntax,
+            "--sha256-file -: the delta already goes to stdout; name a file".to_string(),
+        ));
+    }
+    if delta == Some(path) {
+        return Err(status_error(
+            Status::Syntax,
+            format!(
+                "--sha256-file {}: that is the delta output; name another file",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn run_patch(
+    opts: &Options,
+    basis: &Path,
+    delta: Option<&Path>,
+    new: Option<&Path>,
+    expect_sha256: Option<&Sha256Digest>,
+) -> Result<()> {
     let basis_input = Input::open(Some(basis), true)?;
     let delta_input = Input::open(delta, false)?;
     let mut out = Output::open(new, opts.force)?;
@@ -196,8 +313,37 @@ fn run_patch(opts: &Options, basis: &Path, delta: Option<&Path>, new: Option<&Pa
     let options = PatchOptions {
         buffers: buffers(opts)?,
     };
-    let stats = rsync_tool::patch(&basis_input.file, &delta_input.file, out.file(), &options)
-        .map_err(|e| names.blame(e))?;
+    let written_through = out.is_written_through();
+    let progress = Progress::start(
+        progress_when(opts),
+        format!("patch {}", delta_input.name),
+        remaining(&delta_input),
+    );
+    let mut writer = HashingWriter::new(out.file(), expect_sha256.is_some());
+    let stats = rsync_tool::patch(
+        &basis_input.file,
+        progress.reader(&delta_input.file),
+        &mut writer,
+        &options,
+    )
+    .map_err(|e| names.blame(e))?;
+    let digest = writer.finish();
+    progress.finish();
+    if let (Some(expected), Some(got)) = (expect_sha256, digest)
+        && *expected != got
+    {
+        let fate = if written_through {
+            "it was written through already, as a stream cannot be taken back"
+        } else {
+            "nothing was written"
+        };
+        return Err(status_error(
+            Status::Corrupt,
+            format!(
+                "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
+            ),
+        ));
+    }
     out.commit()?;
     report(opts, &[stats.rdiff_line()]);
     Ok(())

@@ -3,8 +3,12 @@
 mod cli;
 mod commands;
 mod input;
+mod manpage;
 mod output;
+mod progress;
+mod verify;
 
+use std::io::Write;
 use std::panic;
 use std::process::ExitCode;
 
@@ -42,12 +46,17 @@ fn main() -> ExitCode {
 /// Help and version go to stdout with status 0; any other clap error is one
 /// line and rdiff's usage status, 101.
 fn usage_exit(err: clap::Error) -> ExitCode {
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
-        let _ = err.print();
-        return ExitCode::SUCCESS;
+    match err.kind() {
+        ErrorKind::DisplayHelp => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayVersion => {
+            // clap would name a subcommand ("rsync-tool-patch 0.1.0")
+            let _ = writeln!(std::io::stdout(), "rsync-tool {}", cli::VERSION);
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let text = err.render().to_string();
     let first = text.lines().next().unwrap_or("invalid usage");

@@ -36,6 +36,7 @@ pub fn remove_temporaries_on_signal() -> Result<()> {
             for path in pending.iter() {
                 let _ = fs::remove_file(path);
             }
+            crate::progress::clear_for_exit();
             std::process::exit(128 + signal);
         }
     });
@@ -175,6 +176,12 @@ impl Output {
     /// The name to show in messages.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// True when the output is written as it goes (stdout, a FIFO, a
+    /// device), so that what is written cannot be taken back.
+    pub fn is_written_through(&self) -> bool {
+        matches!(self.kind, Kind::Through(_))
     }
 
     /// The file to write to.

@@ -1,0 +1,213 @@
+//! SHA-256 of what a command reads or writes, in `sha256sum`'s notation:
+//! `delta --sha256-file` records NEWFILE's digest, `patch --expect-sha256`
+//! checks the result's before putting it in place.
+//!
+//! The digest is computed in the same pass as the work, by wrapping the
+//! reader (or writer) the library is handed; a wrapper without a hasher
+//! just passes the bytes on.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::str::FromStr;
+
+use sha2::{Digest as _, Sha256};
+
+/// Length of a SHA-256 digest in bytes.
+const SHA256_LEN: usize = 32;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sha256Digest([u8; SHA256_LEN]);
+
+impl Sha256Digest {
+    fn of(hasher: Sha256) -> Sha256Digest {
+        let mut bytes = [0; SHA256_LEN];
+        bytes.copy_from_slice(&hasher.finalize());
+        Sha256Digest(bytes)
+    }
+}
+
+impl FromStr for Sha256Digest {
+    type Err = String;
+
+    /// Reads 64 hex digits, in either case, as `sha256sum` prints them.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let malformed = || {
+            format!(
+                "expected 64 hex digits (as sha256sum prints), got {} characters",
+                text.chars().count()
+            )
+        };
+        if text.len() != 2 * SHA256_LEN || !text.is_ascii() {
+            return Err(malformed());
+        }
+        let mut bytes = [0; SHA256_LEN];
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| malformed())?;
+            *byte = u8::from_str_radix(pair, 16)
+                .map_err(|_| format!("'{pair}' is not a pair of hex digits"))?;
+        }
+        Ok(Sha256Digest(bytes))
+    }
+}
+
+impl fmt::Display for Sha256Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// A clap value parser for `--expect-sha256`.
+pub fn parse_digest(text: &str) -> Result<Sha256Digest, String> {
+    text.parse()
+}
+
+/// One line of `sha256sum` output for `name`: `HEX  NAME`. A name holding a
+/// backslash, newline or carriage return is escaped as coreutils does (a
+/// leading `\` and `\\`, `\n`, `\r`), so that `sha256sum -c` reads it back.
+pub fn sha256sum_line(digest: &Sha256Digest, name: &[u8]) -> Vec<u8> {
+    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+    let mut line = Vec::with_capacity(name.len() + 2 * SHA256_LEN + 4);
+    if escape {
+        line.push(b'\\');
+    }
+    line.extend_from_slice(digest.to_string().as_bytes());
+    line.extend_from_slice(b"  ");
+    for &b in name {
+        match b {
+            b'\\' if escape => line.extend_from_slice(b"\\\\"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            _ => line.push(b),
+        }
+    }
+    line.push(b'\n');
+    line
+}
+
+/// A reader that hashes what passes through it, when asked to.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Hashes the bytes read from `inner` if `hash` is set.
+    pub fn new(inner: R, hash: bool) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            hasher: hash.then(Sha256::new),
+        }
+    }
+
+    /// Reads whatever the work left unread, then gives the digest of all the
+    /// bytes, so that it covers the whole input.
+    pub fn finish(mut self) -> io::Result<Option<Sha256Digest>> {
+        if self.hasher.is_some() {
+            io::copy(&mut self, &mut io::sink())?;
+        }
+        Ok(self.hasher.map(Sha256Digest::of))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// A writer that hashes what passes through it, when asked to.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Option<Sha256>,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Hashes the bytes written to `inner` if `hash` is set.
+    pub fn new(inner: W, hash: bool) -> HashingWriter<W> {
+        HashingWriter {
+            inner,
+            hasher: hash.then(Sha256::new),
+        }
+    }
+
+    /// The digest of all the bytes written, if hashing.
+    pub fn finish(self) -> Option<Sha256Digest> {
+        self.hasher.map(Sha256Digest::of)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `printf abc | sha256sum`
+    const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn digests_read_in_either_case_and_print_in_lower() {
+        let d: Sha256Digest = ABC.to_uppercase().parse().unwrap();
+        assert_eq!(d.to_string(), ABC);
+        assert_eq!(ABC.parse::<Sha256Digest>().unwrap(), d);
+    }
+
+    #[test]
+    fn malformed_digests_are_refused() {
+        for bad in [
+            "",
+            "abc",
+            &ABC[1..],
+            &format!("{ABC}0"),
+            &ABC.replace('b', "g"),
+            &ABC.replacen("ba", "é", 1),
+        ] {
+            assert!(bad.parse::<Sha256Digest>().is_err(), "{bad:?} was accepted");
+        }
+        assert!(format!(" {}", &ABC[1..]).parse::<Sha256Digest>().is_err());
+    }
+
+    #[test]
+    fn readers_and_writers_hash_what_passes() {
+        let mut r = HashingReader::new(&b"abc"[..], true);
+        let mut first = [0; 1];
+        r.read_exact(&mut first).unwrap();
+        assert_eq!(r.finish().unwrap().unwrap().to_string(), ABC);
+        let mut w = HashingWriter::new(Vec::new(), true);
+        w.write_all(b"ab").unwrap();
+        w.write_all(b"c").unwrap();
+        assert_eq!(w.finish().unwrap().to_string(), ABC);
+        assert!(HashingWriter::new(Vec::new(), false).finish().is_none());
+    }
+
+    #[test]
+    fn lines_are_escaped_as_sha256sum_does() {
+        let d: Sha256Digest = ABC.parse().unwrap();
+        assert_eq!(
+            sha256sum_line(&d, b"new.img"),
+            format!("{ABC}  new.img\n").into_bytes()
+        );
+        assert_eq!(sha256sum_line(&d, b"-"), format!("{ABC}  -\n").into_bytes());
+        assert_eq!(
+            sha256sum_line(&d, b"a\\b\nc\rd"),
+            format!("\\{ABC}  a\\\\b\\nc\\rd\n").into_bytes()
+        );
+    }
+}
