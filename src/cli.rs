@@ -98,6 +98,9 @@ pub struct Options {
     pub force: bool,
 
     /// Print rdiff's statistics lines on stderr when done
+    ///
+    /// Also spelled --stats. The lines are librsync's, one per step (a delta
+    /// has three: loading the signature, matching, writing the delta).
     #[arg(
         short = 's',
         long = "statistics",
@@ -126,7 +129,8 @@ pub struct Options {
     pub no_progress: bool,
 
     /// Worker threads; outputs are the same for every N [default: cores]
-    #[arg(short = 'j', long = "jobs", value_name = "N", global = true,
+    #[arg(short = 'j', long = "jobs", value_name = "N",
+        value_hint = ValueHint::Other, global = true,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
@@ -143,6 +147,7 @@ pub struct Options {
         short = 'b',
         long = "block-size",
         value_name = "BYTES",
+        value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
@@ -159,6 +164,7 @@ pub struct Options {
         short = 'S',
         long = "sum-size",
         value_name = "BYTES",
+        value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
@@ -182,6 +188,7 @@ pub struct Options {
         short = 'I',
         long = "input-size",
         value_name = "BYTES",
+        value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
@@ -195,6 +202,7 @@ pub struct Options {
         short = 'O',
         long = "output-size",
         value_name = "BYTES",
+        value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
         default_value_t = 0,
@@ -319,7 +327,8 @@ pub enum Command {
         /// by the time the mismatch is known, and the mismatch is reported
         /// with status 106 all the same. Patching to /dev/null checks a
         /// delta without writing anything.
-        #[arg(long = "expect-sha256", value_name = "HEX", value_parser = verify::parse_digest)]
+        #[arg(long = "expect-sha256", value_name = "HEX",
+        value_hint = ValueHint::Other, value_parser = verify::parse_digest)]
         expect_sha256: Option<Sha256Digest>,
     },
     /// Print a completion script for SHELL
