@@ -400,7 +400,10 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
     let mut move_value = false;
     let mut options_ended = false;
     for (i, arg) in args.into_iter().enumerate() {
-        if i == 0 || command_seen {
+        if i == 0 || (command_seen && (options_ended || arg != "-?")) {
+            if arg == "--" {
+                options_ended = true;
+            }
             out.push(arg);
             continue;
         }
@@ -496,6 +499,11 @@ mod tests {
             ["r", "--hash=md4", "signature"]
         );
         assert_eq!(norm(&["r", "-?"]), ["r", "-h"]);
+        assert_eq!(norm(&["r", "s", "-?"]), ["r", "signature", "-h"]);
+        assert_eq!(
+            norm(&["r", "s", "--", "-?"]),
+            ["r", "signature", "--", "-?"]
+        );
         assert_eq!(norm(&["r", "-", "s"]), ["r", "-", "s"]);
     }
 

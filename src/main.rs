@@ -58,11 +58,28 @@ fn usage_exit(err: clap::Error) -> ExitCode {
         }
         _ => {}
     }
-    let text = err.render().to_string();
-    let first = text.lines().next().unwrap_or("invalid usage");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("rsync-tool: {first} (see --help)");
+    eprintln!(
+        "rsync-tool: {} (see --help)",
+        one_line(&err.render().to_string())
+    );
     ExitCode::from(Status::Syntax.code() as u8)
+}
+
+/// clap's message without its usage block and tips, on one line: the
+/// missing argument or the possible values stay in it.
+fn one_line(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    if parts.is_empty() {
+        "invalid usage".to_string()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// rdiff's exit status for an error: the library's status, else 100 for I/O.
