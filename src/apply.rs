@@ -40,12 +40,13 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
         let mut data = &inbuf[..got];
         while !data.is_empty() && !parser.is_done() {
             let literal = parser.in_literal_data();
+            let magic = parser.in_magic();
             let (n, command) = parser.advance(data)?;
             stats.in_bytes += n as u64;
             if literal {
                 write(&mut out, &data[..n])?;
                 stats.out_bytes += n as u64;
-            } else {
+            } else if !magic {
                 header_len += n as u64;
             }
             data = &data[n..];

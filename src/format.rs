@@ -247,6 +247,11 @@ impl DeltaParser {
         matches!(self.state, State::Done)
     }
 
+    /// True until the magic number has been read.
+    pub fn in_magic(&self) -> bool {
+        matches!(self.state, State::Magic)
+    }
+
     /// True while the next bytes are a LITERAL's data.
     pub fn in_literal_data(&self) -> bool {
         matches!(self.state, State::LiteralData { .. })
