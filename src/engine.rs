@@ -1,14 +1,15 @@
 //! The only `unsafe` code in the crate: librsync's job API (from
-//! `librsync-sys`) behind a safe streaming interface.
+//! `librsync-sys`) behind a safe streaming interface: signature, loadsig and
+//! delta jobs. (Patching is done in Rust by `apply`, which needs no engine.)
 //!
 //! librsync is compiled with NDEBUG, so its asserts are gone: every byte given
 //! to a job here has been checked by [`crate::format`] first.
 
 use std::cell::RefCell;
-use std::ffi::{CStr, c_char, c_int, c_void};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::ffi::{CStr, c_char, c_int};
+use std::io::{Read, Write};
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::catch_unwind;
 use std::ptr::NonNull;
 use std::sync::Once;
 use std::time::Instant;
@@ -137,13 +138,7 @@ impl Job<'_> {
 
     /// Runs the job to completion, feeding it `input` and writing what it
     /// produces to `output`.
-    fn run(
-        &mut self,
-        input: &mut dyn Input,
-        output: &mut dyn Write,
-        bufs: Buffers,
-        mut after_iter: impl FnMut() -> Result<()>,
-    ) -> Result<()> {
+    fn run(&mut self, input: &mut dyn Input, output: &mut dyn Write, bufs: Buffers) -> Result<()> {
         let mut inbuf = vec![0u8; bufs.input.max(1)];
         let mut outbuf = vec![0u8; bufs.output.max(1)];
         let (mut start, mut end) = (0usize, 0usize);
@@ -171,7 +166,6 @@ impl Job<'_> {
             // SAFETY: `raw` is a live job; the buffers point into `inbuf` and
             // `outbuf`, valid for the lengths given, for the whole call.
             let r = unsafe { sys::rs_job_iter(self.raw.as_ptr(), &mut b) };
-            after_iter()?;
             let consumed = (end - start) - b.avail_in;
             let produced = outbuf.len() - b.avail_out;
             start += consumed;
@@ -251,7 +245,7 @@ pub(crate) fn signature(
         )
     };
     let mut job = Job::new(raw, Op::Signature)?;
-    job.run(input, output, bufs, || Ok(()))?;
+    job.run(input, output, bufs)?;
     Ok(job.stats())
 }
 
@@ -283,7 +277,7 @@ pub(crate) fn load_signature(
     // into it.
     let raw = unsafe { sys::rs_loadsig_begin(&mut raw_sig) };
     let mut job = Job::new(raw, Op::LoadSig)?;
-    let result = job.run(input, &mut std::io::sink(), bufs, || Ok(()));
+    let result = job.run(input, &mut std::io::sink(), bufs);
     let stats = job.stats();
     drop(job);
     let sig = NonNull::new(raw_sig).map(|raw| LoadedSignature { raw });
@@ -313,7 +307,7 @@ pub(crate) fn delta(
     // SAFETY: the job borrows `sig` mutably for its lifetime `'_`.
     let raw = unsafe { sys::rs_delta_begin(sig.raw.as_ptr()) };
     let mut job = Job::new(raw, Op::Delta)?;
-    job.run(input, output, bufs, || Ok(()))?;
+    job.run(input, output, bufs)?;
     let stats = job.stats();
     drop(job);
     // SAFETY: `sig` is a loaded signature with its hash table built; the call
@@ -339,102 +333,6 @@ fn parse_match_stats(line: &str) -> MatchStats {
         strong_compares: next(),
         strong_calcs: next(),
     }
-}
-
-/// A seekable basis for patching.
-pub(crate) trait Basis: Read + Seek {}
-impl<T: Read + Seek> Basis for T {}
-
-struct CopySource<'b> {
-    basis: &'b mut dyn Basis,
-    error: Option<Error>,
-}
-
-extern "C" fn copy_from_basis(
-    opaque: *mut c_void,
-    pos: sys::rs_long_t,
-    len: *mut usize,
-    buf: *mut *mut c_void,
-) -> sys::rs_result {
-    // SAFETY: `opaque` is the `CopySource` that `patch` passed to
-    // `rs_patch_begin`, alive and not otherwise borrowed during `rs_job_iter`;
-    // `len` and `*buf` describe librsync's output buffer of `*len` bytes.
-    let (src, want, out) = unsafe {
-        let src = &mut *opaque.cast::<CopySource>();
-        let want = *len;
-        let out = std::slice::from_raw_parts_mut((*buf).cast::<u8>(), want);
-        (src, want, out)
-    };
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        read_basis_at(src.basis, pos as u64, out)
-    }));
-    match result {
-        Ok(Ok(got)) if got > 0 || want == 0 => {
-            // SAFETY: as above; we report how many bytes we wrote.
-            unsafe { *len = got };
-            sys::RS_DONE
-        }
-        Ok(Ok(_)) => {
-            src.error = Some(
-                Error::new(
-                    Status::InputEnded,
-                    "copy command reads past the end of the basis",
-                )
-                .about(Role::Delta),
-            );
-            sys::RS_INPUT_ENDED
-        }
-        Ok(Err(e)) => {
-            src.error = Some(e);
-            sys::RS_IO_ERROR
-        }
-        Err(_) => {
-            src.error = Some(Error::new(Status::Internal, "basis reader panicked"));
-            sys::RS_INTERNAL_ERROR
-        }
-    }
-}
-
-/// Reads as much of `out` as the basis holds at `pos`; fewer bytes only at its end.
-fn read_basis_at(basis: &mut dyn Basis, pos: u64, out: &mut [u8]) -> Result<usize> {
-    basis
-        .seek(SeekFrom::Start(pos))
-        .map_err(|e| Error::io(Role::Basis, "seek failed", e))?;
-    let mut got = 0;
-    while got < out.len() {
-        match basis.read(&mut out[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(Role::Basis, "read failed", e)),
-        }
-    }
-    Ok(got)
-}
-
-/// Applies validated delta bytes to `basis` (`rs_patch_begin`).
-pub(crate) fn patch(
-    basis: &mut dyn Basis,
-    input: &mut dyn Input,
-    output: &mut dyn Write,
-    bufs: Buffers,
-) -> Result<Stats> {
-    quiet_engine_log();
-    let mut src = Box::new(CopySource { basis, error: None });
-    let opaque: *mut CopySource = &mut *src;
-    // SAFETY: `src` is boxed and outlives the job, which is dropped before it.
-    let raw = unsafe { sys::rs_patch_begin(copy_from_basis, opaque.cast()) };
-    let mut job = Job::new(raw, Op::Patch)?;
-    let result = job.run(input, output, bufs, || {
-        // SAFETY: the job is between iterations; nothing else borrows `src`.
-        match unsafe { (*opaque).error.take() } {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    });
-    let stats = job.stats();
-    drop(job);
-    result.map(|()| stats)
 }
 
 #[cfg(test)]

@@ -247,6 +247,16 @@ impl DeltaParser {
         matches!(self.state, State::Done)
     }
 
+    /// True until the magic number has been read.
+    pub fn in_magic(&self) -> bool {
+        matches!(self.state, State::Magic)
+    }
+
+    /// True while the next bytes are a LITERAL's data.
+    pub fn in_literal_data(&self) -> bool {
+        matches!(self.state, State::LiteralData { .. })
+    }
+
     /// Parses from `data`. Returns how many bytes belong to the delta (up to
     /// and including END) and the command completed, if any; literal data is
     /// consumed in large pieces, command headers one at a time.
@@ -410,63 +420,6 @@ impl DeltaParser {
         }
         self.state = State::Opcode;
         Ok(Command::Copy { pos, len })
-    }
-}
-
-/// A delta as engine input: only bytes that passed [`DeltaParser`] reach the
-/// engine, and nothing after END.
-pub(crate) struct DeltaInput<R> {
-    reader: R,
-    parser: DeltaParser,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl<R: Read> DeltaInput<R> {
-    pub(crate) fn new(reader: R, basis_len: Option<u64>, buf_len: usize) -> Self {
-        DeltaInput {
-            reader,
-            parser: DeltaParser::new(basis_len),
-            buf: vec![0; buf_len.max(16)],
-            start: 0,
-            end: 0,
-        }
-    }
-}
-
-impl<R: Read> Input for DeltaInput<R> {
-    fn read_into(&mut self, out: &mut [u8]) -> Result<usize> {
-        if self.parser.is_done() || out.is_empty() {
-            return Ok(0);
-        }
-        if self.start == self.end {
-            self.start = 0;
-            self.end = loop {
-                match self.reader.read(&mut self.buf) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(Role::Delta, "read failed", e)),
-                }
-            };
-            if self.end == 0 {
-                self.parser.finish()?;
-                return Ok(0);
-            }
-        }
-        let avail = &self.buf[self.start..self.end];
-        let limit = avail.len().min(out.len());
-        let mut taken = 0;
-        while taken < limit && !self.parser.is_done() {
-            let (n, _) = self.parser.advance(&avail[taken..limit])?;
-            if n == 0 {
-                break;
-            }
-            taken += n;
-        }
-        out[..taken].copy_from_slice(&avail[..taken]);
-        self.start += taken;
-        Ok(taken)
     }
 }
 

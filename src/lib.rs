@@ -32,6 +32,7 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
+mod apply;
 mod engine;
 mod error;
 pub mod format;
@@ -43,7 +44,7 @@ pub use params::{SignatureParams, StrongHash, StrongLen, WeakSum};
 pub use stats::{DeltaStats, MatchStats, Op, Stats};
 
 use engine::{Buffers, PlainInput};
-use format::{DeltaInput, SignatureInput};
+use format::SignatureInput;
 
 /// Default I/O buffer size of each step.
 pub const DEFAULT_BUFFER_LEN: usize = 256 * 1024;
@@ -228,10 +229,14 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         .seek(SeekFrom::End(0))
         .map_err(|e| Error::io(Role::Basis, "basis is not seekable", e))?;
     let buffers = options.buffers.engine();
-    let mut input = DeltaInput::new(delta, Some(basis_len), buffers.input);
-    let stats = engine::patch(&mut basis, &mut input, &mut out, buffers)?;
-    flush(&mut out)?;
-    Ok(stats)
+    apply::apply(
+        &mut basis,
+        basis_len,
+        delta,
+        &mut out,
+        buffers.input,
+        buffers.output,
+    )
 }
 
 fn flush(out: &mut dyn Write) -> Result<()> {

@@ -1,0 +1,121 @@
+//! Applying a delta: every command checked by [`DeltaParser`], literal data
+//! written straight from the read buffer, COPY read from the basis by
+//! position.
+
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::time::Instant;
+
+use crate::error::{Error, Result, Role};
+use crate::format::{Command, DeltaParser};
+use crate::stats::{Op, Stats};
+
+/// Writes the result of applying `delta` to `basis` (of `basis_len` bytes).
+pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
+    basis: &mut B,
+    basis_len: u64,
+    mut delta: D,
+    out: W,
+    in_len: usize,
+    out_len: usize,
+) -> Result<Stats> {
+    let started = Instant::now();
+    let mut stats = Stats::new(Op::Patch);
+    let mut parser = DeltaParser::new(Some(basis_len));
+    let mut out = BufWriter::with_capacity(out_len, out);
+    let mut inbuf = vec![0u8; in_len];
+    let mut copybuf = Vec::new();
+    let mut header_len = 0u64;
+    while !parser.is_done() {
+        let got = loop {
+            match delta.read(&mut inbuf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(Role::Delta, "read failed", e)),
+            }
+        };
+        if got == 0 {
+            parser.finish()?;
+            break;
+        }
+        let mut data = &inbuf[..got];
+        while !data.is_empty() && !parser.is_done() {
+            let literal = parser.in_literal_data();
+            let magic = parser.in_magic();
+            let (n, command) = parser.advance(data)?;
+            stats.in_bytes += n as u64;
+            if literal {
+                write(&mut out, &data[..n])?;
+                stats.out_bytes += n as u64;
+            } else if !magic {
+                header_len += n as u64;
+            }
+            data = &data[n..];
+            match command {
+                Some(Command::Literal { len }) => {
+                    stats.lit_cmds += 1;
+                    stats.lit_bytes += len;
+                    stats.lit_cmdbytes += header_len;
+                    header_len = 0;
+                }
+                Some(Command::Copy { pos, len }) => {
+                    stats.copy_cmds += 1;
+                    stats.copy_bytes += len;
+                    stats.copy_cmdbytes += header_len;
+                    header_len = 0;
+                    copy(basis, pos, len, &mut copybuf, in_len, &mut out)?;
+                    stats.out_bytes += len;
+                }
+                Some(Command::End) | None => {}
+            }
+        }
+    }
+    out.flush()
+        .map_err(|e| Error::io(Role::Output, "write failed", e))?;
+    stats.elapsed = started.elapsed();
+    Ok(stats)
+}
+
+fn write(out: &mut impl Write, data: &[u8]) -> Result<()> {
+    out.write_all(data)
+        .map_err(|e| Error::io(Role::Output, "write failed", e))
+}
+
+/// Copies `len` bytes of the basis from `pos`; the parser has checked that
+/// they lie inside it, so a short read means the basis shrank under us.
+fn copy<B: Read + Seek>(
+    basis: &mut B,
+    pos: u64,
+    len: u64,
+    buf: &mut Vec<u8>,
+    buf_len: usize,
+    out: &mut impl Write,
+) -> Result<()> {
+    basis
+        .seek(SeekFrom::Start(pos))
+        .map_err(|e| Error::io(Role::Basis, "seek failed", e))?;
+    let chunk = buf_len
+        .min(usize::try_from(len).unwrap_or(usize::MAX))
+        .max(1);
+    if buf.len() < chunk {
+        buf.resize(chunk, 0);
+    }
+    let mut left = len;
+    while left > 0 {
+        let want = chunk.min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = match basis.read(&mut buf[..want]) {
+            Ok(0) => {
+                return Err(Error::new(
+                    crate::Status::InputEnded,
+                    "the basis ended early: it changed while being read",
+                )
+                .about(Role::Basis));
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(Role::Basis, "read failed", e)),
+        };
+        write(out, &buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
