@@ -18,6 +18,7 @@ use rsync_tool::Status;
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
+        progress::clear_for_exit();
         eprintln!("rsync-tool: internal error: {info}");
     }));
     if let Err(err) = output::remove_temporaries_on_signal() {
