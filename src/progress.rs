@@ -15,7 +15,7 @@
 use std::io::{self, IsTerminal, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -102,12 +102,24 @@ impl Drop for Progress {
     }
 }
 
-/// Clears the bar on screen, if any, for a process about to exit.
+/// Clears the bar on screen, if any, for a process about to exit (a signal,
+/// a panic). It only tries the lock for a while: a panic in the ticker while
+/// it holds the lock must not hang the exit.
 pub fn clear_for_exit() {
-    let bar = ON_SCREEN.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-        bar.set_draw_target(ProgressDrawTarget::hidden());
+    for _ in 0..100 {
+        let mut on_screen = match ON_SCREEN.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                thread::sleep(Duration::from_millis(1));
+                continue;
+            }
+        };
+        if let Some(bar) = on_screen.take() {
+            bar.finish_and_clear();
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        return;
     }
 }
 
