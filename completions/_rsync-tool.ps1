@@ -23,6 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         'rsync-tool' {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -58,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         'rsync-tool;signature' {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -89,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
             [CompletionResult]::new('--sha256-file', '--sha256-file', [CompletionResultType]::ParameterName, 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -120,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
             [CompletionResult]::new('--expect-sha256', '--expect-sha256', [CompletionResultType]::ParameterName, 'Fail (status 106) unless the result''s SHA-256 is HEX')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -150,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         'rsync-tool;completions' {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -180,6 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         'rsync-tool;man' {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')

@@ -20,6 +20,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         &'rsync-tool'= {
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -54,6 +55,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         &'rsync-tool;signature'= {
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -84,6 +86,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
             cand --sha256-file 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does'
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -114,6 +117,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
             cand --expect-sha256 'Fail (status 106) unless the result''s SHA-256 is HEX'
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -143,6 +147,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         &'rsync-tool;completions'= {
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -172,6 +177,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         &'rsync-tool;man'= {
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_rsync_tool_global_optspecs
-    string join \n f/force s/statistics v/verbose progress no-progress j/jobs= h/help b/block-size= S/sum-size= H/hash= R/rollsum= I/input-size= O/output-size= V/version
+    string join \n f/force s/statistics v/verbose progress no-progress j/jobs= engine= h/help b/block-size= S/sum-size= H/hash= R/rollsum= I/input-size= O/output-size= V/version
 end
 
 function __fish_rsync_tool_needs_command
@@ -25,6 +25,8 @@ function __fish_rsync_tool_using_subcommand
 end
 
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
@@ -46,6 +48,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "patch" -d 'Ap
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "completions" -d 'Print a completion script for SHELL'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "man" -d 'Print a man page (roff) for rsync-tool or one of its commands'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
@@ -63,6 +67,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s h -l
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l sha256-file -d 'Also write NEWFILE\'s SHA-256 to PATH, as sha256sum does' -r -F
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
@@ -80,6 +86,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s h -l hel
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l expect-sha256 -d 'Fail (status 106) unless the result\'s SHA-256 is HEX' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
@@ -96,6 +104,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l no-progr
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
@@ -112,6 +122,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -l no
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'

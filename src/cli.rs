@@ -134,6 +134,11 @@ pub struct Options {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
+    /// Engine for signatures and deltas: native (parallel) or librsync (the reference)
+    #[arg(long = "engine", value_name = "ENGINE", global = true, value_enum,
+          default_value_t = EngineArg::Native)]
+    pub engine: EngineArg,
+
     /// Print help (-? too)
     #[arg(short = 'h', long = "help", global = true, action = ArgAction::HelpShort)]
     pub help: Option<bool>,
@@ -210,6 +215,15 @@ pub struct Options {
         help_heading = BUFFER_OPTIONS
     )]
     pub output_size: i64,
+}
+
+/// The engines `--engine` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// rsync-tool's own: parallel, SIMD hashing (default)
+    Native,
+    /// librsync 2.2, one thread: the reference the native engine is tested against
+    Librsync,
 }
 
 /// The strong hash names rdiff's `-H` takes.
@@ -380,6 +394,7 @@ const LONG_WITH_VALUE: &[&str] = &[
     "--input-size",
     "--output-size",
     "--jobs",
+    "--engine",
     "--sha256-file",
     "--expect-sha256",
 ];

@@ -5,12 +5,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::Result;
-use rsync_tool::{
+use rsync_tool::{Engine, 
     BufferSizes, DeltaOptions, PatchOptions, Role, Signature, SignatureOptions, Status, StrongHash,
     StrongLen, WeakSum,
 };
 
-use crate::cli::{Cli, Command, HashArg, Options, RollsumArg};
+use crate::cli::{EngineArg, Cli, Command, HashArg, Options, RollsumArg};
 use crate::input::Input;
 use crate::manpage;
 use crate::output::{Output, io_error, status_error};
@@ -151,7 +151,21 @@ fn signature_options(opts: &Options, basis_size: Option<u64>) -> Result<Signatur
         },
         basis_size,
         buffers: buffers(opts)?,
+        jobs: jobs(opts),
+        engine: engine(opts),
     })
+}
+
+/// Worker threads from `-j` (0: one per core).
+fn jobs(opts: &Options) -> usize {
+    opts.jobs.map_or(0, usize::from)
+}
+
+fn engine(opts: &Options) -> Engine {
+    match opts.engine {
+        EngineArg::Native => Engine::Native,
+        EngineArg::Librsync => Engine::Librsync,
+    }
 }
 
 fn report(opts: &Options, lines: &[String]) {

@@ -33,6 +33,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 
 mod apply;
+mod blocksums;
 mod engine;
 mod error;
 pub mod format;
@@ -93,6 +94,30 @@ pub struct SignatureOptions {
     pub basis_size: Option<u64>,
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
+    /// Worker threads; 0 means one per core. The output is the same for any.
+    pub jobs: usize,
+    /// The engine that computes the block sums.
+    pub engine: Engine,
+}
+
+/// Which implementation does the work. Both write the same bytes; the
+/// default is faster, librsync is the reference it is tested against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// rsync-tool's own: parallel, SIMD hashing, prefiltered block search.
+    #[default]
+    Native,
+    /// librsync 2.2's jobs, one thread.
+    Librsync,
+}
+
+/// The number of worker threads `jobs` asks for: 0 means one per core.
+fn threads(jobs: usize) -> usize {
+    if jobs > 0 {
+        jobs
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 impl SignatureOptions {
@@ -124,11 +149,16 @@ pub fn signature<R: Read, W: Write>(
     options: &SignatureOptions,
 ) -> Result<Stats> {
     let (params, _warning) = options.params()?;
-    let mut input = PlainInput {
-        reader: basis,
-        role: Role::Basis,
+    let stats = match options.engine {
+        Engine::Native => blocksums::signature(&params, basis, &mut out, threads(options.jobs))?,
+        Engine::Librsync => {
+            let mut input = PlainInput {
+                reader: basis,
+                role: Role::Basis,
+            };
+            engine::signature(&params, &mut input, &mut out, options.buffers.engine())?
+        }
     };
-    let stats = engine::signature(&params, &mut input, &mut out, options.buffers.engine())?;
     flush(&mut out)?;
     Ok(stats)
 }
@@ -242,4 +272,55 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
 fn flush(out: &mut dyn Write) -> Result<()> {
     out.flush()
         .map_err(|e| Error::io(Role::Output, "write failed", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect()
+    }
+
+    /// The native signature writes librsync's bytes for every kind, length
+    /// and thread count: librsync is the reference.
+    #[test]
+    fn native_signatures_equal_librsyncs() {
+        for (len, block_len) in [(0, 0), (1, 0), (256, 0), (257, 64), (70_000, 0), (100_003, 999)] {
+            let basis = data(len, len as u64 + 7);
+            for hash in [StrongHash::Blake2, StrongHash::Md4] {
+                for rollsum in [WeakSum::RabinKarp, WeakSum::Rollsum] {
+                    for strong_len in [StrongLen::Full, StrongLen::Minimum, StrongLen::Bytes(5)] {
+                        let mut options = SignatureOptions {
+                            block_len,
+                            strong_len,
+                            hash,
+                            rollsum,
+                            basis_size: Some(len as u64),
+                            engine: Engine::Librsync,
+                            ..SignatureOptions::default()
+                        };
+                        let mut reference = Vec::new();
+                        signature(&basis[..], &mut reference, &options).unwrap();
+                        options.engine = Engine::Native;
+                        for jobs in [1, 2, 3] {
+                            options.jobs = jobs;
+                            let mut ours = Vec::new();
+                            let stats = signature(&basis[..], &mut ours, &options).unwrap();
+                            assert!(ours == reference, "{options:?}, {len} bytes");
+                            assert_eq!(stats.out_bytes, ours.len() as u64);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
