@@ -80,7 +80,7 @@ fn reference_result(basis: &[u8], delta: &[u8], longest_literal: &mut u64) -> Re
         let op = take(&mut i, 1)? as u8;
         match op {
             0x00 => return Ok(out),
-            0x01..=0x40 | 0x41..=0x44 => {
+            0x01..=0x44 => {
                 let len = if op <= 0x40 {
                     op as u64
                 } else {
