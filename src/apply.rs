@@ -20,7 +20,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
 ) -> Result<Stats> {
     let started = Instant::now();
     let mut stats = Stats::new(Op::Patch);
-    let mut parser = DeltaParser::new(Some(basis_len));
+    let mut parser = DeltaParser::new(None);
     let mut out = BufWriter::with_capacity(out_len, out);
     let mut inbuf = vec![0u8; in_len];
     let mut copybuf = Vec::new();
@@ -62,6 +62,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
                     stats.copy_bytes += len;
                     stats.copy_cmdbytes += header_len;
                     header_len = 0;
+                    check_copy(basis, basis_len, pos, len)?;
                     copy(basis, pos, len, &mut copybuf, in_len, &mut out)?;
                     stats.out_bytes += len;
                 }
@@ -78,6 +79,29 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
 fn write(out: &mut impl Write, data: &[u8]) -> Result<()> {
     out.write_all(data)
         .map_err(|e| Error::io(Role::Output, "write failed", e))
+}
+
+/// A COPY must lie inside the basis. Outside it, the error is rdiff's: the
+/// seek's own error (100) where the file system cannot seek that far, else
+/// "ended early" (103).
+fn check_copy<B: Seek>(basis: &mut B, basis_len: u64, pos: u64, len: u64) -> Result<()> {
+    if pos.checked_add(len).is_some_and(|end| end <= basis_len) {
+        return Ok(());
+    }
+    basis.seek(SeekFrom::Start(pos)).map_err(|e| {
+        Error::io(
+            Role::Delta,
+            &format!("COPY command at offset {pos}: cannot seek the basis there"),
+            e,
+        )
+    })?;
+    Err(Error::new(
+        crate::Status::InputEnded,
+        format!(
+            "copy command reads past the end of the basis (COPY of {len} bytes at {pos}; the basis has {basis_len})"
+        ),
+    )
+    .about(Role::Delta))
 }
 
 /// Copies `len` bytes of the basis from `pos`; the parser has checked that

@@ -66,13 +66,15 @@ pub(crate) fn signature<R: Read, W: Write>(
         params.strong,
         jobs,
     )
-    .map_err(|e| match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
-        Some(_) => *e
-            .into_inner()
-            .and_then(|inner| inner.downcast::<Error>().ok())
-            .expect("checked above"),
-        None => Error::io(Role::Output, "write failed", e),
-    })?;
+    .map_err(
+        |e| match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+            Some(_) => *e
+                .into_inner()
+                .and_then(|inner| inner.downcast::<Error>().ok())
+                .expect("checked above"),
+            None => Error::io(Role::Output, "write failed", e),
+        },
+    )?;
     let mut stats = Stats::new(Op::Signature);
     stats.sig_blocks = read.div_ceil(params.block_len as u64);
     stats.block_len = params.block_len as u64;
@@ -125,7 +127,16 @@ pub fn write_signature<R: Read, W: Write>(
     strong: StrongHash,
     jobs: usize,
 ) -> io::Result<u64> {
-    write_signature_tuned(basis, &mut out, block_len, strong_len, weak, strong, jobs, CHUNK_TARGET)
+    write_signature_tuned(
+        basis,
+        &mut out,
+        block_len,
+        strong_len,
+        weak,
+        strong,
+        jobs,
+        CHUNK_TARGET,
+    )
 }
 
 /// `write_signature` with an explicit target chunk size in bytes (rounded to
@@ -143,12 +154,18 @@ pub fn write_signature_tuned<R: Read, W: Write>(
     chunk_target: usize,
 ) -> io::Result<u64> {
     if block_len == 0 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "block length must be at least 1"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "block length must be at least 1",
+        ));
     }
     if strong_len == 0 || strong_len as usize > strong.digest_len() as usize {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("strong sum length {strong_len} out of range 1..={}", strong.digest_len() as usize),
+            format!(
+                "strong sum length {strong_len} out of range 1..={}",
+                strong.digest_len() as usize
+            ),
         ));
     }
     let jobs = jobs.max(1);
@@ -237,7 +254,9 @@ fn rk_update(h: u32, data: &[u8], pow_len: u32) -> u32 {
     for g in &mut groups {
         let g: &[u8; LANES] = g.try_into().unwrap();
         for j in 0..LANES {
-            lanes[j] = lanes[j].wrapping_mul(RK_MULT_LANES).wrapping_add(g[j] as u32);
+            lanes[j] = lanes[j]
+                .wrapping_mul(RK_MULT_LANES)
+                .wrapping_add(g[j] as u32);
         }
     }
     let rem = groups.remainder();
@@ -253,7 +272,6 @@ fn rk_update(h: u32, data: &[u8], pow_len: u32) -> u32 {
     }
     h.wrapping_mul(pow_len).wrapping_add(acc)
 }
-
 
 /// Straightforward serial RabinKarp (librsync's loop), for tests.
 #[cfg(test)]
@@ -305,7 +323,11 @@ fn rollsum_raw(data: &[u8]) -> (u32, u32) {
 /// Combine raw sums of A then B: (s1, s2) of A||B given B's length.
 #[inline]
 fn rollsum_concat(a: (u32, u32), b: (u32, u32), b_len: u64) -> (u32, u32) {
-    (a.0.wrapping_add(b.0), a.1.wrapping_add((b_len as u32).wrapping_mul(a.0)).wrapping_add(b.1))
+    (
+        a.0.wrapping_add(b.0),
+        a.1.wrapping_add((b_len as u32).wrapping_mul(a.0))
+            .wrapping_add(b.1),
+    )
 }
 
 /// Adds the character offsets (as `RollsumUpdate` does for one call of `len`
@@ -346,7 +368,12 @@ struct Md4 {
 
 impl Md4 {
     fn new() -> Self {
-        Md4 { state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476], tail: [0; 64], tail_len: 0, total: 0 }
+        Md4 {
+            state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476],
+            tail: [0; 64],
+            tail_len: 0,
+            total: 0,
+        }
     }
 
     fn update(&mut self, mut data: &[u8]) {
@@ -399,7 +426,10 @@ fn md4_compress(st: &mut [u32; 4], block: &[u8; 64]) {
     let [mut a, mut b, mut c, mut d] = *st;
     macro_rules! r1 {
         ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
-            $a = $a.wrapping_add(($b & $c) | (!$b & $d)).wrapping_add(x[$k]).rotate_left($s)
+            $a = $a
+                .wrapping_add(($b & $c) | (!$b & $d))
+                .wrapping_add(x[$k])
+                .rotate_left($s)
         };
     }
     macro_rules! r2 {
@@ -413,7 +443,11 @@ fn md4_compress(st: &mut [u32; 4], block: &[u8; 64]) {
     }
     macro_rules! r3 {
         ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
-            $a = $a.wrapping_add($b ^ $c ^ $d).wrapping_add(x[$k]).wrapping_add(0x6ED9_EBA1).rotate_left($s)
+            $a = $a
+                .wrapping_add($b ^ $c ^ $d)
+                .wrapping_add(x[$k])
+                .wrapping_add(0x6ED9_EBA1)
+                .rotate_left($s)
         };
     }
     r1!(a, b, c, d, 0, 3);
@@ -533,7 +567,11 @@ fn md4_compress_lanes(st: &mut [Lanes; 4], x: &[Lanes; 16]) {
     macro_rules! r2 {
         ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
             // majority(b, c, d) = (b & c) | (d & (b | c))
-            $a = $a.add($b.and($c).or($d.and($b.or($c)))).add(x[$k]).add(k2).rotl($s)
+            $a = $a
+                .add($b.and($c).or($d.and($b.or($c))))
+                .add(x[$k])
+                .add(k2)
+                .rotl($s)
         };
     }
     macro_rules! r3 {
@@ -689,7 +727,11 @@ impl Cfg {
     fn weak_of(&self, block: &[u8]) -> u32 {
         match self.weak {
             WeakSum::RabinKarp => {
-                let pow = if block.len() == self.block_len { self.rk_full_pow } else { rk_pow(block.len() as u64) };
+                let pow = if block.len() == self.block_len {
+                    self.rk_full_pow
+                } else {
+                    rk_pow(block.len() as u64)
+                };
                 rk_update(RK_SEED, block, pow)
             }
             WeakSum::Rollsum => {
@@ -716,7 +758,11 @@ fn sign_chunk(data: &[u8], cfg: &Cfg, out: &mut Vec<u8>) {
                 weak.clear();
                 weak.extend(batch.chunks(cfg.block_len).map(|b| cfg.weak_of(b)));
                 jobs.clear();
-                jobs.extend(batch.chunks(cfg.block_len).map(|b| blake2b_simd::many::HashManyJob::new(&cfg.params, b)));
+                jobs.extend(
+                    batch
+                        .chunks(cfg.block_len)
+                        .map(|b| blake2b_simd::many::HashManyJob::new(&cfg.params, b)),
+                );
                 blake2b_simd::many::hash_many(jobs.iter_mut());
                 for (w, job) in weak.iter().zip(&jobs) {
                     out.extend_from_slice(&w.to_be_bytes());
@@ -828,7 +874,9 @@ fn run_chunked<R: Read + ?Sized, W: Write + ?Sized>(
         let (done_tx, done_rx) = mpsc::channel::<Option<ChunkJob>>();
         for _ in 0..jobs {
             let job_rx = &job_rx;
-            let guard = PanicGuard { tx: done_tx.clone() };
+            let guard = PanicGuard {
+                tx: done_tx.clone(),
+            };
             s.spawn(move || {
                 loop {
                     let next = match job_rx.lock() {
@@ -854,18 +902,26 @@ fn run_chunked<R: Read + ?Sized, W: Write + ?Sized>(
         let mut next_write: u64 = 0;
         let mut eof = false;
 
-        job_tx.send(ChunkJob { seq: 0, buf: first, len: n, out: Vec::new() }).map_err(|_| worker_died())?;
+        job_tx
+            .send(ChunkJob {
+                seq: 0,
+                buf: first,
+                len: n,
+                out: Vec::new(),
+            })
+            .map_err(|_| worker_died())?;
         next_seq += 1;
 
-        let absorb = |job: Option<ChunkJob>, pending: &mut VecDeque<Option<ChunkJob>>, next_write: u64| {
-            let job = job.ok_or_else(worker_died)?;
-            let idx = (job.seq - next_write) as usize;
-            if pending.len() <= idx {
-                pending.resize_with(idx + 1, || None);
-            }
-            pending[idx] = Some(job);
-            Ok::<(), io::Error>(())
-        };
+        let absorb =
+            |job: Option<ChunkJob>, pending: &mut VecDeque<Option<ChunkJob>>, next_write: u64| {
+                let job = job.ok_or_else(worker_died)?;
+                let idx = (job.seq - next_write) as usize;
+                if pending.len() <= idx {
+                    pending.resize_with(idx + 1, || None);
+                }
+                pending[idx] = Some(job);
+                Ok::<(), io::Error>(())
+            };
 
         loop {
             while let Ok(job) = done_rx.try_recv() {
@@ -887,7 +943,14 @@ fn run_chunked<R: Read + ?Sized, W: Write + ?Sized>(
                 }
                 if n > 0 {
                     let out = free_outs.pop().unwrap_or_default();
-                    job_tx.send(ChunkJob { seq: next_seq, buf, len: n, out }).map_err(|_| worker_died())?;
+                    job_tx
+                        .send(ChunkJob {
+                            seq: next_seq,
+                            buf,
+                            len: n,
+                            out,
+                        })
+                        .map_err(|_| worker_died())?;
                     next_seq += 1;
                 }
                 continue;
@@ -936,7 +999,9 @@ impl BlockState {
     fn update(&mut self, cfg: &Cfg, data: &[u8]) {
         match cfg.weak {
             WeakSum::RabinKarp => self.rk = rk_update(self.rk, data, rk_pow(data.len() as u64)),
-            WeakSum::Rollsum => self.rs = rollsum_concat(self.rs, rollsum_raw(data), data.len() as u64),
+            WeakSum::Rollsum => {
+                self.rs = rollsum_concat(self.rs, rollsum_raw(data), data.len() as u64)
+            }
         }
         match &mut self.strong {
             StrongState::Blake2(st) => {
@@ -955,7 +1020,9 @@ impl BlockState {
         let mut e = Vec::with_capacity(cfg.entry_len());
         e.extend_from_slice(&weak.to_be_bytes());
         match self.strong {
-            StrongState::Blake2(st) => e.extend_from_slice(&st.finalize().as_bytes()[..cfg.strong_len]),
+            StrongState::Blake2(st) => {
+                e.extend_from_slice(&st.finalize().as_bytes()[..cfg.strong_len])
+            }
             StrongState::Md4(m) => e.extend_from_slice(&m.finish()[..cfg.strong_len]),
         }
         e
@@ -974,7 +1041,12 @@ struct PieceDone {
     entry: Option<(u64, Vec<u8>)>,
 }
 
-fn run_large<R: Read + ?Sized, W: Write + ?Sized>(r: &mut R, w: &mut W, cfg: &Cfg, jobs: usize) -> io::Result<u64> {
+fn run_large<R: Read + ?Sized, W: Write + ?Sized>(
+    r: &mut R,
+    w: &mut W,
+    cfg: &Cfg,
+    jobs: usize,
+) -> io::Result<u64> {
     let block_len = cfg.block_len as u64;
     let max_inflight = 4 * jobs + 4;
     thread::scope(|s| -> io::Result<u64> {
@@ -983,14 +1055,24 @@ fn run_large<R: Read + ?Sized, W: Write + ?Sized>(r: &mut R, w: &mut W, cfg: &Cf
         for _ in 0..jobs {
             let (tx, rx) = mpsc::channel::<Piece>();
             txs.push(tx);
-            let guard = PanicGuard { tx: done_tx.clone() };
+            let guard = PanicGuard {
+                tx: done_tx.clone(),
+            };
             s.spawn(move || {
                 let mut state: Option<BlockState> = None;
                 while let Ok(p) = rx.recv() {
                     let st = state.get_or_insert_with(|| BlockState::new(cfg));
                     st.update(cfg, &p.buf[..p.len]);
-                    let entry = if p.last { Some((p.block, state.take().unwrap().finish(cfg))) } else { None };
-                    if guard.tx.send(Some(PieceDone { buf: p.buf, entry })).is_err() {
+                    let entry = if p.last {
+                        Some((p.block, state.take().unwrap().finish(cfg)))
+                    } else {
+                        None
+                    };
+                    if guard
+                        .tx
+                        .send(Some(PieceDone { buf: p.buf, entry }))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -1047,7 +1129,14 @@ fn run_large<R: Read + ?Sized, W: Write + ?Sized>(r: &mut R, w: &mut W, cfg: &Cf
                 }
                 let last = eof || in_block == block_len;
                 let worker = (block % jobs as u64) as usize;
-                txs[worker].send(Piece { block, buf, len: n, last }).map_err(|_| worker_died())?;
+                txs[worker]
+                    .send(Piece {
+                        block,
+                        buf,
+                        len: n,
+                        last,
+                    })
+                    .map_err(|_| worker_died())?;
                 inflight += 1;
                 if last {
                     block += 1;
@@ -1093,7 +1182,11 @@ mod tests {
         for n in (0..300).chain([1023, 1024, 1025, 4096, 16384, 16385, 100_000]) {
             for seed in 0..3 {
                 let d = data(n, seed);
-                assert_eq!(weak_sum(&d, WeakSum::RabinKarp), rabinkarp_reference(&d), "n={n}");
+                assert_eq!(
+                    weak_sum(&d, WeakSum::RabinKarp),
+                    rabinkarp_reference(&d),
+                    "n={n}"
+                );
             }
         }
         let d = vec![0xffu8; 70_000];
@@ -1116,7 +1209,11 @@ mod tests {
         for n in (0..300).chain([1023, 1024, 1025, 4096, 16384, 16385, 100_000]) {
             for seed in 0..3 {
                 let d = data(n, seed);
-                assert_eq!(weak_sum(&d, WeakSum::Rollsum), rollsum_reference(&d), "n={n}");
+                assert_eq!(
+                    weak_sum(&d, WeakSum::Rollsum),
+                    rollsum_reference(&d),
+                    "n={n}"
+                );
             }
         }
         let d = vec![0xffu8; 300_000];
@@ -1125,7 +1222,10 @@ mod tests {
         for split in [0, 1, 31, 32, 33, 1000, 49_999, 50_000] {
             let (a, b) = d.split_at(split);
             let (s1, s2) = rollsum_concat(rollsum_raw(a), rollsum_raw(b), b.len() as u64);
-            assert_eq!(rollsum_finish(s1, s2, d.len() as u64), rollsum_reference(&d));
+            assert_eq!(
+                rollsum_finish(s1, s2, d.len() as u64),
+                rollsum_reference(&d)
+            );
         }
     }
 
@@ -1137,8 +1237,14 @@ mod tests {
             ("a", "bde52cb31de33e46245e05fbdbd6fb24"),
             ("abc", "a448017aaf21d8525fc10ae87aa6729d"),
             ("message digest", "d9130a8164549fe818874806e1c7014b"),
-            ("abcdefghijklmnopqrstuvwxyz", "d79e1c308aa5bbcdeea8ed63df412da9"),
-            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "043f8582f241db351ce627e153e7f0e4"),
+            (
+                "abcdefghijklmnopqrstuvwxyz",
+                "d79e1c308aa5bbcdeea8ed63df412da9",
+            ),
+            (
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                "043f8582f241db351ce627e153e7f0e4",
+            ),
             (
                 "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
                 "e33b4ddc9c38f2199c3e7b164fcc0536",
@@ -1150,7 +1256,9 @@ mod tests {
             assert_eq!(got, hex, "{input:?}");
         }
         // Lane-parallel == one at a time, for lengths around the padding edges.
-        for len in [0usize, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 16384] {
+        for len in [
+            0usize, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 16384,
+        ] {
             let ds: Vec<Vec<u8>> = (0..MD4_LANES as u64).map(|i| data(len, 100 + i)).collect();
             let msgs: [&[u8]; MD4_LANES] = std::array::from_fn(|i| &ds[i][..]);
             let got = md4_lanes(&msgs);

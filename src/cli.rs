@@ -155,11 +155,12 @@ pub struct Options {
         value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
+        value_parser = c_int,
         default_value_t = 0,
         hide_default_value = true,
         help_heading = SIGNATURE_OPTIONS
     )]
-    pub block_size: i64,
+    pub block_size: i32,
 
     /// Strong sum length; 0 (default) for the whole hash, -1 for the minimum
     ///
@@ -172,11 +173,12 @@ pub struct Options {
         value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
+        value_parser = c_int,
         default_value_t = 0,
         hide_default_value = true,
         help_heading = SIGNATURE_OPTIONS
     )]
-    pub sum_size: i64,
+    pub sum_size: i32,
 
     /// Strong hash
     #[arg(short = 'H', long = "hash", value_name = "ALG", global = true, value_enum,
@@ -196,11 +198,12 @@ pub struct Options {
         value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
+        value_parser = c_int,
         default_value_t = 0,
         hide_default_value = true,
         help_heading = BUFFER_OPTIONS
     )]
-    pub input_size: i64,
+    pub input_size: i32,
 
     /// Output buffer size in bytes
     #[arg(
@@ -210,11 +213,12 @@ pub struct Options {
         value_hint = ValueHint::Other,
         global = true,
         allow_negative_numbers = true,
+        value_parser = c_int,
         default_value_t = 0,
         hide_default_value = true,
         help_heading = BUFFER_OPTIONS
     )]
-    pub output_size: i64,
+    pub output_size: i32,
 }
 
 /// The engines `--engine` takes.
@@ -383,6 +387,36 @@ Examples:
   rsync-tool patch old.img new.delta new.img
   rsync-tool patch --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta new.img";
 
+/// Parses a number as rdiff's option parser (popt) does: C's `strtol` with
+/// base 0 (`010` is octal, `0x10` hex, leading blanks skipped, an empty
+/// string is 0), and it must fit a C `int`.
+fn c_int(text: &str) -> Result<i32, String> {
+    let bad = || format!("'{text}' is not a number");
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(hex) = t.strip_prefix("0x").or(t.strip_prefix("0X")) {
+        (16, hex)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (8, &t[1..])
+    } else {
+        (10, t)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(bad());
+    }
+    let too_big = || format!("'{text}' is too large or too small");
+    let magnitude = i64::from_str_radix(digits, radix).map_err(|_| too_big())?;
+    let value = if negative { -magnitude } else { magnitude };
+    i32::try_from(value).map_err(|_| too_big())
+}
+
 /// Short options that take a value, so the command word can be found.
 const SHORT_WITH_VALUE: &[char] = &['b', 'S', 'H', 'R', 'I', 'O', 'j'];
 /// Long options that take a value (when not written `--opt=V`).
@@ -536,6 +570,23 @@ mod tests {
             norm(&["r", "--sha256-file", "h"]),
             ["r", "--sha256-file", "h"]
         );
+    }
+
+    #[test]
+    fn numbers_read_like_strtol_base_0() {
+        assert_eq!(c_int("512"), Ok(512));
+        assert_eq!(c_int("010"), Ok(8));
+        assert_eq!(c_int("0x10"), Ok(16));
+        assert_eq!(c_int(" 5"), Ok(5));
+        assert_eq!(c_int(""), Ok(0));
+        assert_eq!(c_int("-1"), Ok(-1));
+        assert_eq!(c_int("0"), Ok(0));
+        assert_eq!(c_int("-2147483648"), Ok(i32::MIN));
+        assert!(c_int("2147483648").is_err());
+        assert!(c_int("08").is_err());
+        assert!(c_int("5k").is_err());
+        assert!(c_int("0x").is_err());
+        assert!(c_int("99999999999999999999999").is_err());
     }
 
     #[test]

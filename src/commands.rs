@@ -5,12 +5,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use anyhow::Result;
-use rsync_tool::{Engine, 
-    BufferSizes, DeltaOptions, PatchOptions, Role, Signature, SignatureOptions, Status, StrongHash,
-    StrongLen, WeakSum,
+use rsync_tool::{
+    BufferSizes, DeltaOptions, Engine, PatchOptions, Role, Signature, SignatureOptions, Status,
+    StrongHash, StrongLen, WeakSum,
 };
 
-use crate::cli::{EngineArg, Cli, Command, HashArg, Options, RollsumArg};
+use crate::cli::{Cli, Command, EngineArg, HashArg, Options, RollsumArg};
 use crate::input::Input;
 use crate::manpage;
 use crate::output::{Output, io_error, status_error};
@@ -111,7 +111,7 @@ impl Names<'_> {
 }
 
 fn buffers(opts: &Options) -> Result<BufferSizes> {
-    let size = |value: i64, flag: &str| -> Result<Option<usize>> {
+    let size = |value: i32, flag: &str| -> Result<Option<usize>> {
         match value {
             0 => Ok(None),
             v if v > 0 => Ok(Some(usize::try_from(v).unwrap_or(usize::MAX).min(1 << 30))),
@@ -140,7 +140,7 @@ fn signature_options(opts: &Options, basis_size: Option<u64>) -> Result<Signatur
     })?;
     Ok(SignatureOptions {
         block_len,
-        strong_len: StrongLen::from_arg(opts.sum_size)?,
+        strong_len: StrongLen::from_arg(opts.sum_size.into())?,
         hash: match opts.hash {
             HashArg::Blake2 => StrongHash::Blake2,
             HashArg::Md4 => StrongHash::Md4,

@@ -42,47 +42,55 @@ pub(crate) fn describe_magic(bytes: &[u8]) -> String {
 }
 
 /// Reads and checks a signature header, in the order rdiff 2.3.2 does, so
-/// that each malformed header gets rdiff's status.
+/// that each malformed header gets rdiff's status. A strong length of 0
+/// means the full hash, as rdiff reads it.
 pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignatureParams> {
     let mut h = [0u8; SIG_HEADER_LEN];
     let got = read_full(reader, &mut h, Role::Signature)?;
-    let sniff = || describe_magic(&h[..got]);
-    if got < SIG_HEADER_LEN {
+    let field = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let kind = (got >= 4)
+        .then(|| params::kind_of_magic(field(0)))
+        .flatten();
+    let foreign = |what: String| match kind {
+        Some(_) => what,
+        None => format!("not a signature ({}): {what}", describe_magic(&h[..got])),
+    };
+    let truncated = || {
         let what = if got == 0 {
             "signature is empty".to_string()
-        } else if got >= 4
-            && params::kind_of_magic(u32::from_be_bytes([h[0], h[1], h[2], h[3]])).is_none()
-        {
-            format!("not a signature ({}), and too short for one", sniff())
         } else {
-            format!("signature is truncated inside its header ({got} of 12 bytes)")
+            foreign(format!("truncated inside its header ({got} of 12 bytes)"))
         };
-        return Err(Error::new(Status::InputEnded, what).about(Role::Signature));
-    }
-    let magic = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
-    let block_len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-    let strong_len = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
-    let kind = params::kind_of_magic(magic);
-    let corrupt = |what: String| {
-        let what = match kind {
-            Some(_) => what,
-            None => format!("not a signature ({}): {what}", sniff()),
-        };
-        Error::new(Status::Corrupt, what).about(Role::Signature)
+        Error::new(Status::InputEnded, what).about(Role::Signature)
     };
+    let corrupt = |what: String| Error::new(Status::Corrupt, foreign(what)).about(Role::Signature);
+    if got < 8 {
+        return Err(truncated());
+    }
+    let block_len = field(4);
     if block_len == 0 || block_len > i32::MAX as u32 {
         return Err(corrupt(format!("implausible block length {block_len}")));
     }
-    if strong_len == 0 || strong_len > 32 {
+    if got < SIG_HEADER_LEN {
+        return Err(truncated());
+    }
+    let strong_len = field(8);
+    if strong_len > 32 {
         return Err(corrupt(format!(
             "implausible strong sum length {strong_len}"
         )));
     }
     let Some((weak, strong)) = kind else {
-        return Err(
-            Error::new(Status::BadMagic, format!("not a signature ({})", sniff()))
-                .about(Role::Signature),
-        );
+        return Err(Error::new(
+            Status::BadMagic,
+            format!("not a signature ({})", describe_magic(&h[..got])),
+        )
+        .about(Role::Signature));
+    };
+    let strong_len = if strong_len == 0 {
+        strong.digest_len()
+    } else {
+        strong_len
     };
     if strong_len > strong.digest_len() {
         return Err(Error::new(
@@ -95,11 +103,9 @@ pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignaturePa
         .about(Role::Signature));
     }
     if block_len > MAX_BLOCK_LEN {
-        return Err(Error::new(
-            Status::Corrupt,
-            format!("block length {block_len} is larger than the maximum {MAX_BLOCK_LEN}"),
-        )
-        .about(Role::Signature));
+        return Err(corrupt(format!(
+            "block length {block_len} is larger than the maximum {MAX_BLOCK_LEN}"
+        )));
     }
     Ok(SignatureParams {
         weak,
@@ -537,8 +543,9 @@ mod tests {
         assert_eq!(status(&header(0x1234_5678, 2048, 32)), Status::BadMagic);
         assert_eq!(status(&header(RK_BLAKE2_SIG_MAGIC, 0, 32)), Status::Corrupt);
         assert_eq!(
-            status(&header(RK_BLAKE2_SIG_MAGIC, 2048, 0)),
-            Status::Corrupt
+            status(&[0x72, 0x73, 1, 0x47, 0x80, 0, 0, 0, 0]),
+            Status::Corrupt,
+            "a bogus block length is caught before the header ends"
         );
         assert_eq!(
             status(&header(RK_BLAKE2_SIG_MAGIC, 2048, 33)),
@@ -555,5 +562,7 @@ mod tests {
         assert_eq!(status(&header(DELTA_MAGIC, 2048, 32)), Status::BadMagic);
         let p = read_signature_header(&mut &header(0, 2048, 8)[..]).unwrap();
         assert_eq!(p.magic(), RK_BLAKE2_SIG_MAGIC);
+        let p = read_signature_header(&mut &header(params::RK_MD4_SIG_MAGIC, 2048, 0)[..]).unwrap();
+        assert_eq!(p.strong_len, 16, "a strong length of 0 means the full hash");
     }
 }

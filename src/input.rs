@@ -22,8 +22,8 @@ pub struct Input {
 
 impl Input {
     /// Opens `path`; `None` or `-` is stdin. A directory is an error, and so
-    /// is anything but a file or block device when `seekable` is asked for
-    /// (checked before opening, so that a FIFO cannot block us).
+    /// is a pipe when `seekable` is asked for (checked before opening, so that
+    /// a FIFO cannot block us).
     pub fn open(path: Option<&Path>, seekable: bool) -> Result<Input> {
         let (name, file) = match path.filter(|p| p.as_os_str() != "-") {
             None => {
@@ -57,20 +57,19 @@ impl Input {
     }
 }
 
-/// Rejects a directory, and when `seekable` anything that cannot be read by
-/// position, as a patch basis must be.
+/// Rejects a directory, and when `seekable` a pipe or socket, which cannot
+/// be read by position as a patch basis must be. (A device such as
+/// `/dev/null` is let through: seeking tells.)
 fn check_kind(name: &str, meta: &Metadata, seekable: bool) -> Result<()> {
     let kind = meta.file_type();
     let what = if kind.is_dir() {
         "is a directory"
-    } else if !seekable || kind.is_file() || kind.is_block_device() {
-        return Ok(());
-    } else if kind.is_fifo() {
+    } else if seekable && kind.is_fifo() {
         "is a pipe; patch reads the basis by position, so it must be a file"
-    } else if kind.is_char_device() {
-        "is a character device; patch reads the basis by position, so it must be a file"
+    } else if seekable && kind.is_socket() {
+        "is a socket; patch reads the basis by position, so it must be a file"
     } else {
-        "is not a file; patch reads the basis by position"
+        return Ok(());
     };
     Err(status_error(Status::Io, format!("{name}: {what}")))
 }

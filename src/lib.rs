@@ -294,7 +294,14 @@ mod tests {
     /// and thread count: librsync is the reference.
     #[test]
     fn native_signatures_equal_librsyncs() {
-        for (len, block_len) in [(0, 0), (1, 0), (256, 0), (257, 64), (70_000, 0), (100_003, 999)] {
+        for (len, block_len) in [
+            (0, 0),
+            (1, 0),
+            (256, 0),
+            (257, 64),
+            (70_000, 0),
+            (100_003, 999),
+        ] {
             let basis = data(len, len as u64 + 7);
             for hash in [StrongHash::Blake2, StrongHash::Md4] {
                 for rollsum in [WeakSum::RabinKarp, WeakSum::Rollsum] {

@@ -140,6 +140,13 @@ impl Output {
                 let mode = existing
                     .as_ref()
                     .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+                // Through a symlink, as rdiff writes: replace its target, keep the link.
+                let target = match existing {
+                    Some(_) => fs::canonicalize(path)
+                        .map_err(|e| io_error(format!("{name}: cannot resolve"), e))?,
+                    None => path.to_path_buf(),
+                };
+                let path = target.as_path();
                 let dir = match path.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p,
                     _ => Path::new("."),

@@ -15,7 +15,7 @@
 //! (which rdiff patches).
 //!
 //! `fuzz_regressions` runs the inputs in tests/regressions/ (cases.txt).
-//! Tests named `known_bug_*` expose bugs found in src (see the comment on
+//! Regression tests below pin bugs the suites found in src (see the comment on
 //! each); they fail until src is fixed.
 
 mod common;
@@ -221,7 +221,7 @@ impl Case {
 }
 
 /// Every trigger of rdiff-notes.md section 3 (statuses 0, 100, 101, 103, 104,
-/// 106, 108, and the 134 aborts), except those in the known_bug_* tests.
+/// 106, 108, and the 134 aborts), and the regression tests below.
 fn table(fx: &Fixtures) -> Vec<Case> {
     let sig = &fx.sig;
     let body = &sig[12..];
@@ -905,8 +905,8 @@ fn fuzz_new() -> Vec<u8> {
 
 /// Every input of tests/regressions/cases.txt (crashes found by fuzzing,
 /// and the like) gives its recorded status with the usual clean failure.
-/// KNOWN BUG: fails until the LITERAL >= 2^32 bug is fixed (see
-/// known_bug_literal_of_2_pow_32_or_more_is_truncated_by_the_engine).
+/// Regression: the LITERAL >= 2^32 bug (see
+/// literal_of_2_pow_32_or_more_is_truncated_by_the_engine).
 #[test]
 fn fuzz_regressions() {
     let fx = Fixtures::get();
@@ -948,7 +948,7 @@ fn fuzz_regressions() {
 // Each test below exposes a bug found in src by this suite or the fuzzers;
 // it fails until src is fixed. Reproducers are in the comments.
 
-/// KNOWN BUG (src): a LITERAL of 2^32 bytes or more is cut to its low 32 bits
+/// Regression (src): a LITERAL of 2^32 bytes or more is cut to its low 32 bits
 /// by the librsync 2.2.2 engine, which format.rs lets through. A truncated
 /// delta then gets status 106 with a message that names no file
 /// ("librsync patch job failed: librsync: ERROR: ..."), or worse, status 0 and
@@ -958,7 +958,7 @@ fn fuzz_regressions() {
 /// crash input is in tests/regressions/ (run by `fuzz_regressions`, which
 /// fails for the same reason until this is fixed).
 #[test]
-fn known_bug_literal_of_2_pow_32_or_more_is_truncated_by_the_engine() {
+fn literal_of_2_pow_32_or_more_is_truncated_by_the_engine() {
     let fx = Fixtures::get();
     check_all(
         &fx,
@@ -988,7 +988,7 @@ fn known_bug_literal_of_2_pow_32_or_more_is_truncated_by_the_engine() {
     );
 }
 
-/// KNOWN BUG (src): rdiff 2.3.2 reads a signature header's strong-sum length
+/// Regression (src): rdiff 2.3.2 reads a signature header's strong-sum length
 /// 0 as "the full hash" (32 for BLAKE2, 16 for MD4) and deltas normally
 /// (status 0, the same delta as with 32); we reject it with 106 ("implausible
 /// strong sum length 0"). (rdiff-notes.md section 3 lists strong length 0
@@ -996,7 +996,7 @@ fn known_bug_literal_of_2_pow_32_or_more_is_truncated_by_the_engine() {
 /// `rdiff signature basis s; printf '\0\0\0\0' | dd of=s bs=1 seek=8
 /// conv=notrunc; rsync-tool delta s new out` -> 106, rdiff -> 0.
 #[test]
-fn known_bug_signature_strong_length_0_means_the_full_hash() {
+fn signature_strong_length_0_means_the_full_hash() {
     let fx = Fixtures::get();
     let mut blake = fx.sig.clone();
     blake[8..12].copy_from_slice(&[0; 4]);
@@ -1035,7 +1035,7 @@ fn known_bug_signature_strong_length_0_means_the_full_hash() {
     }
 }
 
-/// KNOWN BUG (src/format.rs read_signature_header): rdiff checks the block
+/// Regression (src/format.rs read_signature_header): rdiff checks the block
 /// length as soon as its 4 bytes are read, so a signature cut inside the
 /// strong-length field after a bogus block length (0, or 2^31 and up) is 106
 /// ("block length of 0 is bogus"), not 103; we read all 12 header bytes
@@ -1043,7 +1043,7 @@ fn known_bug_signature_strong_length_0_means_the_full_hash() {
 /// Reproducer: `printf 'rs\x01G\0\0\0\0' > s; rsync-tool delta s new out`
 /// -> 103, rdiff -> 106.
 #[test]
-fn known_bug_bogus_block_length_in_a_truncated_header_is_corrupt() {
+fn bogus_block_length_in_a_truncated_header_is_corrupt() {
     let fx = Fixtures::get();
     let h = sig_header(RK_BLAKE2, 0, 32);
     let neg = sig_header(RK_BLAKE2, 0x8000_0000, 32);
@@ -1067,7 +1067,7 @@ fn known_bug_bogus_block_length_in_a_truncated_header_is_corrupt() {
     );
 }
 
-/// KNOWN BUG (src), filesystem-dependent: a COPY at an offset the basis's
+/// Regression (src), filesystem-dependent: a COPY at an offset the basis's
 /// file system cannot seek to (2^62 here; on ext4 anything from 2^44) makes
 /// rdiff's fseek fail: status 100 (rdiff-notes.md section 3). We say 103
 /// ("copy command reads past the end of the basis"). Reproducer:
@@ -1076,7 +1076,7 @@ fn known_bug_bogus_block_length_in_a_truncated_header_is_corrupt() {
 /// 2^63-1 bytes). The expected status is rdiff's on the file system the test
 /// runs on, 100 when rdiff is missing.
 #[test]
-fn known_bug_copy_at_an_unseekable_offset_is_an_io_error() {
+fn copy_at_an_unseekable_offset_is_an_io_error() {
     let fx = Fixtures::get();
     let row = Case::delta(
         "COPY at offset 2^62",
@@ -1101,13 +1101,13 @@ fn known_bug_copy_at_an_unseekable_offset_is_an_io_error() {
     check_all(&fx, &[row]);
 }
 
-/// KNOWN BUG (src/cli.rs): rdiff reads -b, -S, -I and -O as C ints (popt);
+/// Regression (src/cli.rs): rdiff reads -b, -S, -I and -O as C ints (popt);
 /// a value outside -2^31..2^31-1 is a usage error, status 101 ("number too
 /// large or too small"). We give 108 for -b and -S, and accept -I/-O (status
 /// 0). Reproducer: `rsync-tool -b 2147483648 signature basis out` -> 108;
 /// `rsync-tool -I 2147483648 signature basis out` -> 0; rdiff -> 101 for both.
 #[test]
-fn known_bug_numbers_outside_int_range_are_usage_errors() {
+fn numbers_outside_int_range_are_usage_errors() {
     let fx = Fixtures::get();
     check_all(
         &fx,
@@ -1122,14 +1122,14 @@ fn known_bug_numbers_outside_int_range_are_usage_errors() {
     );
 }
 
-/// KNOWN BUG (src/cli.rs): rdiff parses numeric options with strtol base 0,
+/// Regression (src/cli.rs): rdiff parses numeric options with strtol base 0,
 /// so `-b 010` is 8 (octal) and `-b 0x10` is 16; leading blanks are skipped
 /// and an empty value is 0. We read `-b 010` as 10 — a signature that differs
 /// from rdiff's for the same command line — and reject `0x10`, ` 5` and ``
 /// with 101. Reproducer: `rsync-tool -b 010 signature basis s` writes block
 /// length 10, `rdiff -b 010 signature basis s` writes 8.
 #[test]
-fn known_bug_numeric_options_are_read_like_strtol_base_0() {
+fn numeric_options_are_read_like_strtol_base_0() {
     let fx = Fixtures::get();
     let mut fails = Vec::new();
     for (value, block_len) in [("010", 8u32), ("0x10", 16), (" 5", 5), ("+5", 5), ("", 256)] {
@@ -1157,13 +1157,13 @@ fn known_bug_numeric_options_are_read_like_strtol_base_0() {
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
 
-/// KNOWN BUG (src/input.rs check_kind), low priority: a patch basis that is a
+/// Regression (src/input.rs check_kind), low priority: a patch basis that is a
 /// seekable character device such as /dev/null is refused up front with 100
 /// ("is a character device"); rdiff seeks it like a file: an all-literal
 /// delta patches (status 0) and a COPY finds the basis empty (103).
 /// Reproducer: `rsync-tool patch /dev/null lit.delta out` -> 100, rdiff -> 0.
 #[test]
-fn known_bug_seekable_character_device_basis() {
+fn seekable_character_device_basis() {
     let fx = Fixtures::get();
     check_all(
         &fx,
@@ -1184,13 +1184,13 @@ fn known_bug_seekable_character_device_basis() {
     );
 }
 
-/// KNOWN BUG (src/output.rs), drop-in behaviour: `-f` onto an output that is
+/// Regression (src/output.rs), drop-in behaviour: `-f` onto an output that is
 /// a symlink to a regular file replaces the symlink with a new regular file
 /// (the rename lands on the link), where rdiff writes through the link into
 /// its target. Reproducer: `echo old > t; ln -s t link; rsync-tool -f
 /// signature basis link` leaves `t` unchanged and `link` a plain file.
 #[test]
-fn known_bug_force_onto_a_symlink_writes_its_target() {
+fn force_onto_a_symlink_writes_its_target() {
     let fx = Fixtures::get();
     let dir = tempdir();
     let d = dir.path();

@@ -331,7 +331,7 @@ fn scan_delta(d: &[u8]) -> Scan {
 }
 
 /// Why our status may differ from rdiff's for this input, if it may: a bug
-/// already reported (tests/errors.rs known_bug_*) or an intended limit.
+/// already reported (tests/errors.rs regression tests) or an intended limit.
 fn known_difference(kind: Kind, input: &[u8], ours: i32, theirs: i32) -> Option<&'static str> {
     match kind {
         Kind::Sig if input.len() >= 12 => {

@@ -18,8 +18,8 @@ use common::{Rng, gen_bytes, gen_text};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rsync_tool::{
-    BufferSizes, DeltaOptions, PatchOptions, Signature, SignatureOptions, StrongHash, StrongLen,
-    WeakSum,
+    BufferSizes, DeltaOptions, Engine, PatchOptions, Signature, SignatureOptions, StrongHash,
+    StrongLen, WeakSum,
 };
 
 const BLOCK_LENS: [u32; 7] = [0, 1, 7, 64, 256, 1000, 4096];
@@ -225,9 +225,10 @@ fn options() -> impl Strategy<Value = (SignatureOptions, bool, Buffers)> {
         1..=32u32,
         any::<bool>(),
         (buffer_sizes(), buffer_sizes(), buffer_sizes()),
+        (0..4usize, any::<bool>()),
     )
         .prop_map(
-            |(block_len, hash, rollsum, strong_kind, n, size_known, bufs)| {
+            |(block_len, hash, rollsum, strong_kind, n, size_known, bufs, (jobs, librsync))| {
                 let strong_len = match strong_kind {
                     0 => StrongLen::Full,
                     1 => StrongLen::Minimum,
@@ -240,6 +241,12 @@ fn options() -> impl Strategy<Value = (SignatureOptions, bool, Buffers)> {
                     rollsum,
                     basis_size: None,
                     buffers: bufs.0,
+                    jobs,
+                    engine: if librsync {
+                        Engine::Librsync
+                    } else {
+                        Engine::Native
+                    },
                 };
                 let buffers = Buffers {
                     delta: bufs.1,
