@@ -16,7 +16,7 @@
 //!
 //! `fuzz_regressions` runs the inputs in tests/regressions/ (cases.txt).
 //! Regression tests below pin bugs the suites found in src (see the comment on
-//! each); they fail until src is fixed.
+//! each).
 
 mod common;
 
