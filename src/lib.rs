@@ -35,6 +35,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 mod apply;
 mod engine;
 mod error;
+mod matcher;
 pub mod format;
 pub mod params;
 mod stats;
