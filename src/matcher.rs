@@ -653,8 +653,13 @@ impl BlockIndex {
             if !fit(0) {
                 return (n, false);
             }
+            // MD4 gains nothing from hashing several at once
+            let most = match self.strong {
+                Strong::Blake2(_) => SPECULATE,
+                Strong::Md4 => 1,
+            };
             let mut k = 1;
-            while k < SPECULATE && k <= *run && fit(k) {
+            while k < most && k <= *run && fit(k) {
                 k += 1;
             }
             let windows: [&[u8]; SPECULATE] = std::array::from_fn(|i| {
@@ -1988,12 +1993,14 @@ mod tests {
                 let candidates: Vec<PathBuf> = match std::env::var_os("RDIFF") {
                     Some(p) => vec![PathBuf::from(p)],
                     None => std::env::var_os("PATH")
-                        .map(|p| std::env::split_paths(&p).map(|d| d.join("rdiff")).collect())
-                        .unwrap_or_default(),
+                        .map(|p| std::env::split_paths(&p).map(|d| d.join("rdiff")).collect::<Vec<_>>())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain([PathBuf::from("/usr/bin/rdiff")])
+                        .collect(),
                 };
                 let found = candidates
                     .into_iter()
-                    .chain([PathBuf::from("/usr/bin/rdiff")])
                     .find(|p| p.is_file())
                     .filter(|p| {
                         Command::new(p).arg("--version").output().is_ok_and(|o| {
@@ -2009,6 +2016,25 @@ mod tests {
                 found
             })
             .clone()
+    }
+
+    /// rdiff's patch of `basis` with `delta`.
+    fn rdiff_patch(rdiff: &Path, basis: &[u8], delta: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let (b, d, n) = (
+            dir.path().join("basis"),
+            dir.path().join("delta"),
+            dir.path().join("new"),
+        );
+        std::fs::write(&b, basis).unwrap();
+        std::fs::write(&d, delta).unwrap();
+        let st = Command::new(rdiff)
+            .arg("patch")
+            .args([&b, &d, &n])
+            .status()
+            .unwrap();
+        assert!(st.success(), "rdiff patch failed");
+        std::fs::read(&n).unwrap()
     }
 
     fn rdiff_delta(rdiff: &Path, sig: &[u8], new: &[u8]) -> Vec<u8> {
@@ -2061,6 +2087,14 @@ mod tests {
                     delta.len()
                 );
             }
+            if let (Some(r), 2) = (rdiff(), jobs) {
+                if chunk == 64 * b {
+                    assert!(
+                        rdiff_patch(&r, basis, &delta) == new,
+                        "{name}: rdiff patch differs"
+                    );
+                }
+            }
             if jobs > 0 && chunk == 64 * b {
                 // same chunks: byte-identical for every jobs
                 match &first_file {
@@ -2074,13 +2108,15 @@ mod tests {
         largest
     }
 
-    const OPTIONS: [(StrongHash, WeakSum, u32, u32); 6] = [
+    /// (hash, rollsum, strong_len, block_len) option sets.
+    const OPTIONS: [(StrongHash, WeakSum, u32, u32); 7] = [
         (StrongHash::Blake2, WeakSum::RabinKarp, 32, 64),
         (StrongHash::Blake2, WeakSum::Rollsum, 8, 256),
         (StrongHash::Md4, WeakSum::RabinKarp, 16, 1000),
         (StrongHash::Md4, WeakSum::Rollsum, 8, 4096),
         (StrongHash::Blake2, WeakSum::RabinKarp, 16, 512),
         (StrongHash::Md4, WeakSum::Rollsum, 16, 128),
+        (StrongHash::Blake2, WeakSum::RabinKarp, 5, 300),
     ];
 
     // -------------------------------------------------------------- tests
@@ -2348,35 +2384,74 @@ mod tests {
         }
     }
 
-    #[test]
-    fn shapes_patch_and_stay_within_rdiff_size() {
+    /// Several shapes of NEW with option set `k`: every path and `jobs`
+    /// patches back to NEW, within rdiff's size x 1.01 + 64.
+    fn shapes(k: usize) {
+        let (strong, weak, strong_len, block_len) = OPTIONS[k];
         let n = 60_000;
         let basis = random_bytes(7, n);
         let text: Vec<u8> = (0..n)
             .map(|i| b"the quick brown fox "[i % 20] ^ (i / 977 % 2) as u8)
             .collect();
-        for (k, (strong, weak, strong_len, block_len)) in OPTIONS.into_iter().enumerate() {
-            let seed = 100 + k as u64;
-            let cases: Vec<(&str, &[u8], Vec<u8>)> = vec![
-                ("scattered", &basis, scatter(&basis, seed, 12, 40)),
-                ("shifted", &basis, shift(&basis, seed, 8, 300)),
-                ("identical", &basis, basis.clone()),
-                ("unrelated", &basis, random_bytes(seed, n + 555)),
-                ("empty", &basis, Vec::new()),
-                ("prefix", &basis, basis[..n / 3 + 17].to_vec()),
-                (
-                    "repetitive",
-                    &text,
-                    shift(&scatter(&text, seed, 5, 10), seed, 6, 50),
-                ),
-                ("doubled", &basis, [&basis[..], &basis[..]].concat()),
-            ];
-            for (name, old, new) in cases {
-                let sig = make_sig(old, weak, strong, block_len, strong_len);
-                let name = format!("{name} {strong:?}/{weak:?}/S{strong_len}/b{block_len}");
-                check(&name, old, &new, &sig);
-            }
+        let seed = 100 + k as u64;
+        let zeros = vec![0u8; n / 2 + 33];
+        let cases: Vec<(&str, &[u8], Vec<u8>)> = vec![
+            ("scattered", &basis, scatter(&basis, seed, 12, 40)),
+            ("shifted", &basis, shift(&basis, seed, 8, 300)),
+            ("identical", &basis, basis.clone()),
+            ("unrelated", &basis, random_bytes(seed, n + 555)),
+            ("empty", &basis, Vec::new()),
+            ("prefix", &basis, basis[..n / 3 + 17].to_vec()),
+            ("suffix", &basis, basis[n / 3 + 17..].to_vec()),
+            (
+                "repetitive",
+                &text,
+                shift(&scatter(&text, seed, 5, 10), seed, 6, 50),
+            ),
+            ("zeros", &zeros, shift(&vec![0u8; n / 2], seed, 4, 9)),
+            ("doubled", &basis, [&basis[..], &basis[..]].concat()),
+            ("tiny", &basis[..100], basis[..99].to_vec()),
+        ];
+        for (name, old, new) in cases {
+            let sig = make_sig(old, weak, strong, block_len, strong_len);
+            let name = format!("{name} {strong:?}/{weak:?}/S{strong_len}/b{block_len}");
+            check(&name, old, &new, &sig);
         }
+    }
+
+    #[test]
+    fn shapes_blake2_rabinkarp_32_b64() {
+        shapes(0);
+    }
+
+    #[test]
+    fn shapes_blake2_rollsum_8_b256() {
+        shapes(1);
+    }
+
+    #[test]
+    fn shapes_md4_rabinkarp_16_b1000() {
+        shapes(2);
+    }
+
+    #[test]
+    fn shapes_md4_rollsum_8_b4096() {
+        shapes(3);
+    }
+
+    #[test]
+    fn shapes_blake2_rabinkarp_16_b512() {
+        shapes(4);
+    }
+
+    #[test]
+    fn shapes_md4_rollsum_16_b128() {
+        shapes(5);
+    }
+
+    #[test]
+    fn shapes_blake2_rabinkarp_5_b300() {
+        shapes(6);
     }
 
     #[test]
