@@ -195,15 +195,16 @@ trait Roller {
         end: usize,
     ) -> (usize, Self::State, bool) {
         let b = index.block_len;
+        let filter = index.filter::<F>();
         let outs = &data[p..end - 1];
         let ins = &data[p + b..end - 1 + b];
         for (k, (&o, &i)) in outs.iter().zip(ins).enumerate() {
-            if index.hit::<F>(Self::key(Self::digest(st))) {
+            if BlockIndex::hit(&filter, Self::key(Self::digest(st))) {
                 return (p + k, st, true);
             }
             st = self.roll(st, o, i);
         }
-        (end - 1, st, index.hit::<F>(Self::key(Self::digest(st))))
+        (end - 1, st, BlockIndex::hit(&filter, Self::key(Self::digest(st))))
     }
 }
 
@@ -259,17 +260,18 @@ impl Roller for RkRoller {
         end: usize,
     ) -> (usize, u32, bool) {
         let b = index.block_len;
+        let filter = index.filter::<F>();
         let pairs = (end - p - 1) / 2;
         let outs = &data[p..p + 2 * pairs];
         let ins = &data[p + b..p + b + 2 * pairs];
         for (k, (o, i)) in outs.chunks_exact(2).zip(ins.chunks_exact(2)).enumerate() {
-            if index.hit::<F>(Self::key(h)) {
+            if BlockIndex::hit(&filter, Self::key(h)) {
                 return (p + 2 * k, h, true);
             }
             let d0 = (i[0] as u32).wrapping_sub(self.out_term[o[0] as usize]);
             let d1 = (i[1] as u32).wrapping_sub(self.out_term[o[1] as usize]);
             let h1 = h.wrapping_mul(RK_MULT).wrapping_add(d0);
-            if index.hit::<F>(Self::key(h1)) {
+            if BlockIndex::hit(&filter, Self::key(h1)) {
                 return (p + 2 * k + 1, h1, true);
             }
             h = h
@@ -278,7 +280,7 @@ impl Roller for RkRoller {
         }
         let mut q = p + 2 * pairs;
         loop {
-            if index.hit::<F>(Self::key(h)) {
+            if BlockIndex::hit(&filter, Self::key(h)) {
                 return (q, h, true);
             }
             if q + 1 >= end {
@@ -439,6 +441,10 @@ pub(crate) fn strong_sum(kind: StrongHash, data: &[u8]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------- the index
+
+/// The filter of `2^F` bits, as a slice of exactly `2^(F - 6)` words.
+#[derive(Clone, Copy)]
+struct Filter<'a, const F: u32>(&'a [u64]);
 
 /// One slot of the open-addressing table: a weak sum and its candidates
 /// (`order[start..start + len]`, distinct strong sums, lowest block first).
@@ -620,9 +626,16 @@ impl BlockIndex {
     /// Whether a filter key (`Roller::key`) passes the filter of `2^F` bits
     /// (`F == self.filter_log`; a constant, so the index is a constant shift).
     #[inline(always)]
-    fn hit<const F: u32>(&self, key: u32) -> bool {
+    fn hit<const F: u32>(filter: &Filter<F>, key: u32) -> bool {
         let i = (key >> (32 - F)) as usize;
-        (self.filter[i >> 6] >> (i & 63)) & 1 != 0
+        // `filter.0` has exactly `2^(F - 6)` words: no bounds check here
+        (filter.0[i >> 6] >> (i & 63)) & 1 != 0
+    }
+
+    /// The filter as `2^F` bits (`F == self.filter_log`).
+    #[inline(always)]
+    fn filter<const F: u32>(&self) -> Filter<'_, F> {
+        Filter(&self.filter[..1 << (F - 6)])
     }
 
     /// Tries the blocks following block `j` at `p`, `p + block_len`, ...
@@ -1467,11 +1480,9 @@ fn delta_file_chunked<W: Write>(
                 // (a helper waiting for one holds the lock: then there is none).
                 let free = free_rx.try_lock().ok().and_then(|rx| rx.try_recv().ok());
                 if let Some(buf) = free {
-                    match scan_next(buf) {
-                        Some((i, r)) => {
-                            waiting.insert(i, r?);
-                        }
-                        None => {} // all claimed: wait below
+                    // (all chunks claimed: the loop ends up waiting below)
+                    if let Some((i, r)) = scan_next(buf) {
+                        waiting.insert(i, r?);
                     }
                     continue;
                 }
