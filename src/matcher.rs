@@ -21,18 +21,27 @@
 //! - COPYs of contiguous basis ranges merge; literal runs are written as
 //!   single commands of any length (rdiff cuts them every 32 KiB).
 //!
-//! Speed comes from the miss path: per byte one rolling update and one probe
-//! of a bit filter of the weak sums (a few bits per block, sized to stay in
-//! L1/L2), in a loop without calls or bounds checks; only on a filter hit the
-//! hash table, only on a weak hit the strong sum.
+//! Speed comes from the miss path: per byte one rolling update (RabinKarp
+//! two positions per step, to halve the multiplier's dependency chain) and
+//! one probe of a bit filter of the weak sums (one bit per block, ~128 bits
+//! per block: ~1% false hits), in a loop without calls or bounds checks; only
+//! on a filter hit the hash table, only on a weak hit the strong sum. Right
+//! after a match, the following blocks are compared by strong sum directly,
+//! BLAKE2b hashing up to 4 at once.
 //!
-//! The parallel path splits NEW into chunks; each worker scans its chunk
-//! (reading up to a block past its end so that matches may run across it)
-//! from a fresh state, and the writer joins the chunks in order, dropping the
-//! part of a chunk that the previous chunk's last match already covered (a
-//! COPY straddling that point is shortened: any part of a matched block is a
-//! valid COPY). Joined COPYs and literals merge, so identical files still give
-//! a single COPY.
+//! The parallel path ([`delta_file`]) splits NEW into chunks of 4 MiB
+//! (aligned to blocks, independent of the thread count, so the delta is the
+//! same for every `jobs`); each thread scans a chunk (reading up to a block
+//! past its end so that matches may run across it) from a fresh state, and
+//! the chunks are joined in order. Where the delta so far does not end where
+//! the next chunk's scan began in the same state (a match ran across the
+//! seam, or ended right at it), that chunk is scanned again from there until
+//! both scans reach a position in the same state, from which on they agree:
+//! the result is the sequential scan's. Repetitive data can keep two scans
+//! from meeting; after 32 blocks the chunk's own commands are taken from
+//! there on (a COPY straddling that point is shortened: any part of a matched
+//! block is a valid COPY), which costs a COPY command or so. Joined COPYs and
+//! literals merge, so identical files still give a single COPY.
 
 #![cfg_attr(not(test), allow(dead_code))] // until lib.rs calls it
 
@@ -204,7 +213,11 @@ trait Roller {
             }
             st = self.roll(st, o, i);
         }
-        (end - 1, st, BlockIndex::hit(&filter, Self::key(Self::digest(st))))
+        (
+            end - 1,
+            st,
+            BlockIndex::hit(&filter, Self::key(Self::digest(st))),
+        )
     }
 }
 
@@ -478,7 +491,8 @@ pub(crate) struct BlockIndex {
     entries: Vec<u8>,
     /// Each block's weak sum.
     weak: Vec<u32>,
-    /// Bit filter of the weak sums, indexed by the top bits of a mix.
+    /// Bit filter of the weak sums (their filter keys, `Roller::key`): one
+    /// bit per block, indexed by the key's top `filter_log` bits.
     filter: Vec<u64>,
     /// log2 of the filter's size in bits.
     filter_log: u32,
@@ -495,11 +509,18 @@ impl BlockIndex {
     /// Builds the index from a checked header and the raw block entries
     /// (weak u32 BE + `strong_len` bytes each; `entries.len()` is a multiple
     /// of `params.entry_len()`; a partial entry at the end is ignored).
+    /// Parameters a checked header cannot have (a block length of 0, a strong
+    /// sum longer than the hash) give an index that matches nothing.
     pub(crate) fn new(params: SignatureParams, entries: Vec<u8>) -> BlockIndex {
         let entry_len = params.entry_len();
         let strong_len = params.strong_len as usize;
         let block_len = (params.block_len as usize).max(1);
-        let count = (entries.len() / entry_len).min(u32::MAX as usize - 1);
+        let sane = params.block_len > 0 && params.strong_len <= params.strong.digest_len();
+        let count = if sane {
+            (entries.len() / entry_len).min(u32::MAX as usize - 1)
+        } else {
+            0
+        };
         let weak: Vec<u32> = entries
             .chunks_exact(entry_len)
             .take(count)
@@ -584,13 +605,13 @@ impl BlockIndex {
             strong: Strong::new(params.strong),
         }
     }
+
     /// Blocks in the signature.
     pub(crate) fn block_count(&self) -> u64 {
         self.count as u64
     }
 
     /// The signature's parameters.
-    #[allow(dead_code)]
     pub(crate) fn params(&self) -> &SignatureParams {
         &self.params
     }
@@ -2270,6 +2291,7 @@ mod tests {
         let sig = make_sig(&basis, WeakSum::RabinKarp, StrongHash::Blake2, 512, 32);
         let index = index_of(&sig);
         assert_eq!(index.block_count(), 586);
+        assert_eq!(index.params().block_len, 512);
         for (jobs, chunk) in [(0, 0), (1, 4096), (2, 4096 + 100), (3, 512)] {
             let (delta, stats, ms) = our_delta(&index, &basis, jobs, chunk);
             assert_eq!(
@@ -2399,7 +2421,7 @@ mod tests {
     /// patches back to NEW, within rdiff's size x 1.01 + 64.
     fn shapes(k: usize) {
         let (strong, weak, strong_len, block_len) = OPTIONS[k];
-        let n = 60_000;
+        let n = (block_len as usize * 80).clamp(24_000, 60_000);
         let basis = random_bytes(7, n);
         let text: Vec<u8> = (0..n)
             .map(|i| b"the quick brown fox "[i % 20] ^ (i / 977 % 2) as u8)
@@ -2496,6 +2518,19 @@ mod tests {
         assert_eq!(stats.copy_cmdbytes, cmdbytes);
         assert_eq!(stats.op, Op::Delta);
         assert!(ms.searches >= 10 * 500 && ms.matches >= 80 && ms.strong_calcs >= ms.matches);
+    }
+
+    #[test]
+    fn impossible_parameters_match_nothing() {
+        let basis = random_bytes(1, 1000);
+        let sig = make_sig(&basis, WeakSum::RabinKarp, StrongHash::Md4, 100, 16);
+        let mut params = index_of(&sig).params;
+        params.strong_len = 20; // longer than MD4
+        let entries = vec![0u8; 10 * params.entry_len()];
+        let index = BlockIndex::new(params, entries);
+        assert_eq!(index.block_count(), 0);
+        let (delta, ..) = our_delta(&index, &basis, 0, 0);
+        assert_eq!(commands(&delta), [(b'L', 1000, 0)]);
     }
 
     #[test]
