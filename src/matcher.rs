@@ -531,28 +531,36 @@ impl BlockIndex {
             &entries[at..at + strong_len]
         };
 
-        // Candidates: distinct (weak, strong) pairs, the lowest block of each.
-        let mut order: Vec<u32> = (0..count as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            weak[a as usize]
-                .cmp(&weak[b as usize])
-                .then_with(|| strong_of(a).cmp(strong_of(b)))
-                .then(a.cmp(&b))
-        });
-        order.dedup_by(|later, first| {
-            weak[*later as usize] == weak[*first as usize] && strong_of(*later) == strong_of(*first)
-        });
-        // Within a weak sum, try blocks in file order, as librsync's table does.
+        // Candidates: distinct (weak, strong) pairs, the lowest block of each,
+        // grouped by weak sum, in block order within a group (librsync's
+        // table keeps the first of equal blocks and probes in insertion order).
+        let mut keyed: Vec<u64> = weak
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| (w as u64) << 32 | j as u64)
+            .collect();
+        keyed.sort_unstable();
+        let mut order: Vec<u32> = Vec::with_capacity(count);
         let mut groups: Vec<(u32, u32, u32)> = Vec::new(); // weak, start, len
         let mut i = 0;
-        while i < order.len() {
-            let w = weak[order[i] as usize];
+        while i < keyed.len() {
+            let w = (keyed[i] >> 32) as u32;
             let mut j = i + 1;
-            while j < order.len() && weak[order[j] as usize] == w {
+            while j < keyed.len() && (keyed[j] >> 32) as u32 == w {
                 j += 1;
             }
-            order[i..j].sort_unstable();
-            groups.push((w, i as u32, (j - i) as u32));
+            let start = order.len();
+            if j - i == 1 {
+                order.push(keyed[i] as u32);
+            } else {
+                // equal weak sums: keep the first block of each strong sum
+                let mut same: Vec<u32> = keyed[i..j].iter().map(|&k| k as u32).collect();
+                same.sort_by(|&a, &b| strong_of(a).cmp(strong_of(b)).then(a.cmp(&b)));
+                same.dedup_by(|later, first| strong_of(*later) == strong_of(*first));
+                same.sort_unstable();
+                order.extend_from_slice(&same);
+            }
+            groups.push((w, start as u32, (order.len() - start) as u32));
             i = j;
         }
 
