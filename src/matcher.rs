@@ -2495,6 +2495,50 @@ mod tests {
         shapes(6);
     }
 
+    /// Random mixes of edits, shifts, repeats and chunk lengths: every delta
+    /// patches back, and the chunked delta does not depend on `jobs`.
+    #[test]
+    fn random_seams_patch_back() {
+        let mut r = Rng(0x5eed);
+        let rounds = std::env::var("MATCHER_ROUNDS").map_or(24, |v| v.parse().unwrap_or(24));
+        for round in 0..rounds {
+            let b = [16, 33, 64, 100][r.below(4)];
+            let n = 2000 + r.below(20_000);
+            let mut basis = random_bytes(round + 1, n);
+            if round % 3 == 0 {
+                // repeats inside the basis
+                let piece = basis[..b * 3 + 5].to_vec();
+                for k in 0..n / piece.len() / 2 {
+                    let at = k * 2 * piece.len();
+                    basis[at..at + piece.len()].copy_from_slice(&piece);
+                }
+            }
+            let mut new = shift(
+                &scatter(&basis, round + 7, r.below(20), 30),
+                round + 9,
+                r.below(10),
+                200,
+            );
+            if round % 4 == 1 {
+                new.extend_from_slice(&basis[n - (n % b)..]); // the short last block again
+            }
+            let (weak, strong) = if round % 2 == 0 {
+                (WeakSum::RabinKarp, StrongHash::Blake2)
+            } else {
+                (WeakSum::Rollsum, StrongHash::Md4)
+            };
+            let sig = make_sig(&basis, weak, strong, b as u32, 8);
+            let index = index_of(&sig);
+            let chunk = b + r.below(8 * b);
+            let (d1, ..) = our_delta(&index, &new, 1, chunk);
+            let (d3, ..) = our_delta(&index, &new, 3, chunk);
+            let (d0, ..) = our_delta(&index, &new, 0, 0);
+            assert!(d1 == d3, "round {round}: jobs 1 and 3 differ");
+            assert!(patched(&basis, &d1) == new, "round {round}: chunked delta");
+            assert!(patched(&basis, &d0) == new, "round {round}: streamed delta");
+        }
+    }
+
     #[test]
     fn stats_count_commands_as_librsync() {
         let basis = random_bytes(9, 50_000);
