@@ -1303,7 +1303,10 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
     let rollers = Rollers::new(index);
     let mut em = Emitter::new(out, out_buf)?;
     let mut ms = MatchStats::default();
-    let mut buf = vec![0u8; b + read_len(in_buf)];
+    // Start small (a small NEW costs no big zeroed buffer) and grow to the
+    // read length while NEW goes on.
+    let full = read_len(in_buf);
+    let mut buf = vec![0u8; b + full.min(64 * 1024)];
     let mut filled = 0;
     let mut pos = 0;
     let mut prev = None;
@@ -1329,6 +1332,9 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
         buf.copy_within(pos..filled, 0);
         filled -= pos;
         pos = 0;
+        if buf.len() < b + full {
+            buf.resize(b + full.min(4 * (buf.len() - b)), 0);
+        }
     }
     let mut stats = em.finish()?;
     stats.in_bytes = in_bytes;
@@ -2337,18 +2343,24 @@ mod tests {
     }
 
     #[test]
-    fn empty_signature_gives_one_literal() {
-        let new = random_bytes(3, 100_000);
+    fn empty_signature_gives_literals() {
+        let new = random_bytes(3, 50_000);
         let sig = make_sig(&[], WeakSum::RabinKarp, StrongHash::Blake2, 256, 32);
         for jobs in [0, 2] {
             let (delta, stats, _) = our_delta(&index_of(&sig), &new, jobs, 1000);
-            assert_eq!(commands(&delta), [(b'L', 100_000, 0)]);
+            assert_eq!(commands(&delta), [(b'L', 50_000, 0)]);
             assert_eq!(
                 (stats.lit_cmds, stats.lit_bytes, stats.lit_cmdbytes),
-                (1, 100_000, 5)
+                (1, 50_000, 3)
             );
             assert_eq!(patched(&[], &delta), new);
         }
+        // longer: a few commands (cut where the read buffer is refilled)
+        let new = random_bytes(3, 3_000_000);
+        let (delta, stats, _) = our_delta(&index_of(&sig), &new, 0, 0);
+        assert!(commands(&delta).iter().all(|c| c.0 == b'L' && c.1 >= 64 * 1024));
+        assert!(stats.lit_cmds <= 5);
+        assert_eq!(patched(&[], &delta), new);
     }
 
     #[test]
