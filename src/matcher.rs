@@ -1391,7 +1391,9 @@ pub(crate) fn delta_file<W: Write>(
     tuning: &Tuning,
 ) -> Result<(Stats, MatchStats)> {
     let b = index.block_len;
-    let chunk = CHUNK_LEN.max(4 * b).div_ceil(b) * b;
+    // A chunk's commands take up to ~48 / block_len bytes per byte of NEW:
+    // tiny blocks get shorter chunks, so that memory stays bounded.
+    let chunk = CHUNK_LEN.min(b * 64 * 1024).max(4 * b).div_ceil(b) * b;
     delta_file_chunked(index, file, start, len, out, tuning, chunk)
 }
 
