@@ -1376,8 +1376,10 @@ impl Read for FileAt<'_> {
 }
 
 /// Writes the delta of the `len` bytes of `file` from offset `start` against
-/// `index` to `out`, using up to `jobs` threads. Chunks of NEW are read by
-/// position (`read_at`), so the file's offset is neither used nor moved.
+/// `index` to `out`, using up to `tuning.jobs` threads (this one included).
+/// Chunks of NEW are read by position (`read_at`), so the file's offset is
+/// neither used nor moved: for stdin redirected from a file, pass its current
+/// offset as `start` and the bytes after it as `len`, as rdiff reads it.
 /// Memory: about (jobs + 2) x (4 MiB + block length) plus the write buffer.
 /// The delta is byte-identical for every `jobs`: the chunks do not depend on
 /// it. A file that ends before `start + len` is a read error; bytes after it
@@ -2360,7 +2362,11 @@ mod tests {
         // longer: a few commands (cut where the read buffer is refilled)
         let new = random_bytes(3, 3_000_000);
         let (delta, stats, _) = our_delta(&index_of(&sig), &new, 0, 0);
-        assert!(commands(&delta).iter().all(|c| c.0 == b'L' && c.1 >= 64 * 1024));
+        assert!(
+            commands(&delta)
+                .iter()
+                .all(|c| c.0 == b'L' && c.1 >= 64 * 1024)
+        );
         assert!(stats.lit_cmds <= 5);
         assert_eq!(patched(&[], &delta), new);
     }
