@@ -35,8 +35,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 mod apply;
 mod engine;
 mod error;
-mod matcher;
 pub mod format;
+mod matcher;
 pub mod params;
 mod stats;
 
