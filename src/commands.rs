@@ -239,11 +239,13 @@ fn run_delta(
         delta: &out_name,
         output: &out_name,
     };
-    let options = DeltaOptions {
+    let mut options = DeltaOptions {
         buffers: buffers(opts)?,
+        jobs: jobs(opts),
+        engine: engine(opts),
+        progress: None,
     };
-    let mut signature =
-        Signature::load(&sig_input.file, options.buffers).map_err(|e| names.blame(e))?;
+    let mut signature = Signature::load(&sig_input.file, &options).map_err(|e| names.blame(e))?;
     report(opts, &[signature.load_stats().rdiff_line()]);
     if opts.verbose {
         let p = signature.params();
@@ -261,13 +263,25 @@ fn run_delta(
         format!("delta {}", new_input.name),
         remaining(&new_input),
     );
-    let mut new_reader = HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());
-    let (stats, matching) = signature
-        .delta(&mut new_reader, out.file(), &options)
-        .map_err(|e| names.blame(e))?;
-    let digest = new_reader
-        .finish()
-        .map_err(|e| io_error(format!("{}: read failed", new_input.name), e))?;
+    // A file is searched by position on -j threads; a pipe, or NEW whose
+    // SHA-256 is wanted in the same pass, is read in order on one.
+    let (stats, matching, digest) = if new_input.size().is_some() && sha_out.is_none() {
+        options.progress = Some(progress.counter());
+        let (stats, matching) = signature
+            .delta_file(&new_input.file, out.file(), &options)
+            .map_err(|e| names.blame(e))?;
+        (stats, matching, None)
+    } else {
+        let mut new_reader =
+            HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());
+        let (stats, matching) = signature
+            .delta(&mut new_reader, out.file(), &options)
+            .map_err(|e| names.blame(e))?;
+        let digest = new_reader
+            .finish()
+            .map_err(|e| io_error(format!("{}: read failed", new_input.name), e))?;
+        (stats, matching, digest)
+    };
     progress.finish();
     if let (Some(sha_out), Some(digest)) = (&mut sha_out, digest) {
         let name = new.map_or(&b"-"[..], |p| p.as_os_str().as_bytes());

@@ -179,6 +179,27 @@ impl<R: Read> Input for SignatureInput<R> {
     }
 }
 
+/// Reads a signature's block entries, checked as [`SignatureInput`] checks
+/// them, into memory (1 to 3 stray bytes at the end are dropped).
+pub(crate) fn read_entries<R: Read>(input: &mut SignatureInput<R>) -> Result<Vec<u8>> {
+    let mut header = [0u8; SIG_HEADER_LEN];
+    let mut got = 0;
+    while got < SIG_HEADER_LEN {
+        got += input.read_into(&mut header[got..])?;
+    }
+    let mut entries = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = input.read_into(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        entries.extend_from_slice(&buf[..n]);
+    }
+    entries.truncate(entries.len() - entries.len() % input.entry_len as usize);
+    Ok(entries)
+}
+
 /// The widths of delta command parameters, indexed as rdiff's opcode table.
 const WIDTHS: [usize; 4] = [1, 2, 4, 8];
 /// First LITERAL opcode with a length parameter.

@@ -30,15 +30,22 @@
 //! # Ok::<(), rsync_tool::Error>(())
 //! ```
 
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
 
 mod apply;
 mod blocksums;
 mod engine;
 mod error;
 pub mod format;
+mod matcher;
 pub mod params;
 mod stats;
+
+use params::SIG_HEADER_LEN;
 
 pub use error::{Error, Result, Role, Status};
 pub use params::{SignatureParams, StrongHash, StrongLen, WeakSum};
@@ -164,30 +171,58 @@ pub fn signature<R: Read, W: Write>(
 }
 
 /// How to make a delta.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct DeltaOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
+    /// Worker threads for [`Signature::delta_file`]; 0 means one per core.
+    /// The delta is the same for any number.
+    pub jobs: usize,
+    /// The engine that searches for matching blocks.
+    pub engine: Engine,
+    /// Counts the bytes of NEW read so far, for a progress display, where the
+    /// library reads NEW itself ([`Signature::delta_file`]).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// A signature loaded into memory, ready to make deltas against.
 pub struct Signature {
     params: SignatureParams,
-    loaded: engine::LoadedSignature,
+    blocks: Blocks,
     stats: Stats,
 }
 
+/// A loaded signature, in the form its engine searches.
+enum Blocks {
+    Native(Box<matcher::BlockIndex>),
+    Librsync(engine::LoadedSignature),
+}
+
 impl Signature {
-    /// Reads and checks a whole signature file.
-    pub fn load<R: Read>(mut reader: R, buffers: BufferSizes) -> Result<Signature> {
+    /// Reads and checks a whole signature file, for the engine `options` name.
+    pub fn load<R: Read>(mut reader: R, options: &DeltaOptions) -> Result<Signature> {
+        let started = Instant::now();
         let params = format::read_signature_header(&mut reader)?;
         let mut input = SignatureInput::new(reader, &params);
-        let (loaded, mut stats) = engine::load_signature(&mut input, buffers.engine())?;
+        let (blocks, mut stats) = match options.engine {
+            Engine::Native => {
+                let entries = format::read_entries(&mut input)?;
+                let mut stats = Stats::new(Op::LoadSig);
+                stats.in_bytes = SIG_HEADER_LEN as u64 + input.body_len();
+                let index = matcher::BlockIndex::new(params, entries);
+                (Blocks::Native(Box::new(index)), stats)
+            }
+            Engine::Librsync => {
+                let (loaded, stats) = engine::load_signature(&mut input, options.buffers.engine())?;
+                (Blocks::Librsync(loaded), stats)
+            }
+        };
         stats.block_len = params.block_len as u64;
         stats.sig_blocks = input.body_len() / params.entry_len() as u64;
+        stats.elapsed = started.elapsed();
         Ok(Signature {
             params,
-            loaded,
+            blocks,
             stats,
         })
     }
@@ -202,25 +237,85 @@ impl Signature {
         &self.stats
     }
 
-    /// Writes the delta of `new` against this signature to `out`.
+    /// Writes the delta of `new`, read sequentially on one thread, against
+    /// this signature to `out`.
     pub fn delta<R: Read, W: Write>(
         &mut self,
         new: R,
         mut out: W,
         options: &DeltaOptions,
     ) -> Result<(Stats, MatchStats)> {
-        let mut input = PlainInput {
-            reader: new,
-            role: Role::New,
+        let result = match &mut self.blocks {
+            Blocks::Native(index) => {
+                matcher::delta_stream(index, new, &mut out, &tuning(options, 1))?
+            }
+            Blocks::Librsync(loaded) => {
+                let mut input = PlainInput {
+                    reader: new,
+                    role: Role::New,
+                };
+                engine::delta(loaded, &mut input, &mut out, options.buffers.engine())?
+            }
         };
-        let (stats, matching) = engine::delta(
-            &mut self.loaded,
-            &mut input,
-            &mut out,
-            options.buffers.engine(),
-        )?;
         flush(&mut out)?;
-        Ok((stats, matching))
+        Ok(result)
+    }
+
+    /// Writes the delta of the rest of `new` (from its current offset to its
+    /// end) against this signature to `out`, reading it by position on
+    /// [`DeltaOptions::jobs`] threads. The delta is the same as
+    /// [`Signature::delta`]'s for every number of threads.
+    pub fn delta_file<W: Write>(
+        &mut self,
+        new: &File,
+        mut out: W,
+        options: &DeltaOptions,
+    ) -> Result<(Stats, MatchStats)> {
+        let Blocks::Native(index) = &self.blocks else {
+            let counted = Counted {
+                reader: new,
+                counter: options.progress.as_deref(),
+            };
+            return self.delta(counted, out, options);
+        };
+        let mut file = new;
+        let start = file
+            .stream_position()
+            .map_err(|e| Error::io(Role::New, "cannot find the read position", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(Role::New, "cannot read its size", e))?
+            .len()
+            .saturating_sub(start);
+        let tuning = tuning(options, threads(options.jobs));
+        let result = matcher::delta_file(index, new, start, len, &mut out, &tuning)?;
+        flush(&mut out)?;
+        Ok(result)
+    }
+}
+
+/// A reader that adds what it reads to a progress counter.
+struct Counted<'a, R> {
+    reader: R,
+    counter: Option<&'a AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if let Some(counter) = self.counter {
+            counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+fn tuning(options: &DeltaOptions, jobs: usize) -> matcher::Tuning {
+    matcher::Tuning {
+        jobs,
+        in_buf: options.buffers.input.max(1),
+        out_buf: options.buffers.output.max(1),
+        progress: options.progress.clone(),
     }
 }
 
@@ -231,7 +326,7 @@ pub fn delta<S: Read, R: Read, W: Write>(
     out: W,
     options: &DeltaOptions,
 ) -> Result<DeltaStats> {
-    let mut signature = Signature::load(sig, options.buffers)?;
+    let mut signature = Signature::load(sig, options)?;
     let (delta, matching) = signature.delta(new, out, options)?;
     Ok(DeltaStats {
         loadsig: signature.stats,

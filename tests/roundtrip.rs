@@ -280,6 +280,8 @@ fn round_trip(
 
     let delta_options = DeltaOptions {
         buffers: buffers.delta,
+        engine: options.engine,
+        ..DeltaOptions::default()
     };
     let mut delta = Vec::new();
     rsync_tool::delta(&sig[..], new, &mut delta, &delta_options)
@@ -299,7 +301,7 @@ fn round_trip(
     }
 
     // A loaded signature searched twice gives the same delta both times.
-    let mut loaded = Signature::load(&sig[..], buffers.delta)
+    let mut loaded = Signature::load(&sig[..], &delta_options)
         .map_err(|e| TestCaseError::fail(format!("load: {e}")))?;
     prop_assert_eq!(loaded.params(), &params);
     for _ in 0..2 {

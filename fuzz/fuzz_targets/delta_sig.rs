@@ -23,13 +23,17 @@ fuzz_target!(|data: &[u8]| {
         input: buffer_len(data.len()),
         output: buffer_len(data.len() / 5),
     };
-    let Ok(mut sig) = Signature::load(data, buffers) else {
+    let options = DeltaOptions {
+        buffers,
+        ..DeltaOptions::default()
+    };
+    let Ok(mut sig) = Signature::load(data, &options) else {
         return;
     };
     let block_len = sig.params().block_len as u64;
     let blocks = sig.load_stats().sig_blocks;
     let mut out = Vec::new();
-    if let Err(e) = sig.delta(new_file(), &mut out, &DeltaOptions { buffers }) {
+    if let Err(e) = sig.delta(new_file(), &mut out, &options) {
         panic!(
             "a loaded signature could not be deltaed against: {e} (status {})",
             e.status().code()
