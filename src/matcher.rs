@@ -435,10 +435,7 @@ impl Strong {
     fn sum(&self, data: &[u8], out: &mut [u8; MAX_STRONG]) {
         match self {
             Strong::Blake2(p) => out.copy_from_slice(p.hash(data).as_bytes()),
-            Strong::Md4 => {
-                use md4::Digest;
-                out[..16].copy_from_slice(&md4::Md4::digest(data));
-            }
+            Strong::Md4 => out[..16].copy_from_slice(&crate::blocksums::md4(data)),
         }
     }
 }
