@@ -211,7 +211,7 @@ pub fn write_signature_tuned<R: Read, W: Write>(
 /// Most worker threads (larger `jobs` values are clamped to this).
 const MAX_JOBS: usize = 256;
 /// Target size of a chunk handed to a worker.
-const CHUNK_TARGET: usize = 4 << 20;
+const CHUNK_TARGET: usize = 2 << 20;
 /// Most blocks in one chunk (bounds the per-chunk output for tiny blocks).
 const MAX_CHUNK_BLOCKS: usize = 1 << 16;
 /// Blocks longer than this are hashed incrementally, piece by piece.

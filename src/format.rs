@@ -279,6 +279,29 @@ impl DeltaParser {
         matches!(self.state, State::Magic)
     }
 
+    /// Bytes of LITERAL data still to come (0 outside a LITERAL).
+    pub fn literal_remaining(&self) -> u64 {
+        match self.state {
+            State::LiteralData { remaining } => remaining,
+            _ => 0,
+        }
+    }
+
+    /// Accounts for `n` bytes of LITERAL data consumed without being passed
+    /// through [`DeltaParser::advance`] (copied directly by the caller).
+    pub fn skip_literal(&mut self, n: u64) {
+        if let State::LiteralData { remaining } = self.state {
+            let n = n.min(remaining);
+            self.state = if n == remaining {
+                State::Opcode
+            } else {
+                State::LiteralData {
+                    remaining: remaining - n,
+                }
+            };
+        }
+    }
+
     /// True while the next bytes are a LITERAL's data.
     pub fn in_literal_data(&self) -> bool {
         matches!(self.state, State::LiteralData { .. })

@@ -1344,7 +1344,7 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
 // ----------------------------------------------------------------- parallel
 
 /// Target length of the chunks the parallel path splits NEW into.
-const CHUNK_LEN: usize = 4 << 20;
+const CHUNK_LEN: usize = 2 << 20;
 /// Blocks longer than this are searched by the streaming path.
 const MAX_PARALLEL_BLOCK: usize = 4 << 20;
 
