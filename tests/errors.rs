@@ -22,7 +22,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{gen_bytes, rdiff, shifting_edits, tempdir, tool};
+use common::{gen_bytes, rdiff, read_on_thread, shifting_edits, tempdir, tool};
 use rsync_tool::{DeltaOptions, SignatureOptions};
 
 // ------------------------------------------------------------------ fixtures
@@ -551,18 +551,10 @@ fn run_in(prog: &Path, args: &[String], dir: &Path, stdin: &Stdin) -> Result<Out
         }
         Stdin::Null => None,
     };
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let out_t = read_on_thread(out);
+    let err_t = read_on_thread(err);
     let start = Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {

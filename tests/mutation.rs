@@ -19,14 +19,13 @@ mod common;
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Rng, build_spec, rdiff, tempdir, tool};
+use common::{Rng, build_spec, rdiff, read_on_thread, tempdir, tool};
 use rsync_tool::format::{Command as DeltaCommand, DeltaParser};
 
 /// Mutants per source file and kind: 6 sources x 2 kinds x 50 = 600 inputs,
@@ -200,12 +199,8 @@ fn run_in(prog: &Path, args: &[&str], dir: &Path) -> Result<Outcome, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn {}: {e}", prog.display()))?;
-    let mut err = child.stderr.take().unwrap();
-    let err_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let err = child.stderr.take().unwrap();
+    let err_t = read_on_thread(err);
     let start = Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {

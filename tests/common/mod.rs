@@ -525,18 +525,10 @@ pub fn run<S: AsRef<OsStr>>(prog: &Path, args: &[S], stdin: Input, cwd: Option<&
             let _ = w.write_all(&data);
         })
     });
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let out_t = read_on_thread(out);
+    let err_t = read_on_thread(err);
     let status = wait_timeout(&mut child, &cmdline);
     if let Some(w) = writer {
         let _ = w.join();
@@ -564,18 +556,10 @@ pub fn sh(script: &str, dir: &Path, rdiff: Option<&Path>) -> Run {
         cmd.env("R", r);
     }
     let mut child = cmd.spawn().expect("spawn sh");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let out_t = read_on_thread(out);
+    let err_t = read_on_thread(err);
     let cmdline = format!("sh -c '{script}'");
     let status = wait_timeout(&mut child, &cmdline);
     Run {
@@ -584,6 +568,16 @@ pub fn sh(script: &str, dir: &Path, rdiff: Option<&Path>) -> Run {
         stderr: err_t.join().unwrap(),
         cmdline,
     }
+}
+
+/// Reads `r` to the end on a thread of its own, so that a child's pipes
+/// cannot fill up and block it while we wait for it.
+pub fn read_on_thread<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
+    })
 }
 
 /// Splits an option string such as "-H md4 -S 8" into arguments.
