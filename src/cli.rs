@@ -17,7 +17,7 @@ use crate::verify::{self, Sha256Digest};
 /// `--version` text: ours, and the engine and formats it speaks.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (librsync 2.2.2 engine, rdiff 2.3 file formats)"
+    " (native engine, librsync 2.2.2 as --engine librsync; rdiff 2.3 file formats)"
 );
 
 /// Each command's usage line, in the order the commands are defined: rdiff's
