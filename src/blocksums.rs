@@ -102,7 +102,6 @@ pub(crate) fn md4(data: &[u8]) -> [u8; 16] {
 }
 
 /// One block's weak sum, exactly as librsync's `rs_calc_weak_sum`.
-#[cfg(test)]
 pub(crate) fn weak_sum(block: &[u8], weak: WeakSum) -> u32 {
     match weak {
         WeakSum::RabinKarp => rk_update(RK_SEED, block, rk_pow(block.len() as u64)),

@@ -59,8 +59,6 @@ use crate::stats::{MatchStats, Op, Stats};
 
 /// RabinKarp multiplier (librsync's `RABINKARP_MULT`).
 const RK_MULT: u32 = 0x0810_4225;
-/// RabinKarp seed.
-const RK_SEED: u32 = 1;
 /// `RABINKARP_MULT - 1`: rolling out with it also removes the seed's factor.
 const RK_ADJ: u32 = 0x0810_4224;
 /// rsync rollsum's per-byte offset (librsync's `ROLLSUM_CHAR_OFFSET`).
@@ -93,17 +91,6 @@ const fn inverse32(a: u32) -> u32 {
 const RK_INV: u32 = inverse32(RK_MULT);
 /// Chunk of the vectorisable from-scratch sums.
 const LANES: usize = 64;
-/// `RK_MULT^(63 - j)`: byte j's weight within a 64-byte chunk.
-const RK_POW64: [u32; LANES] = {
-    let mut t = [0u32; LANES];
-    let mut j = 0;
-    while j < LANES {
-        t[j] = pow32(RK_MULT, (LANES - 1 - j) as u64);
-        j += 1;
-    }
-    t
-};
-const RK_MULT64: u32 = pow32(RK_MULT, LANES as u64);
 /// `64 - j`: byte j's weight in the rollsum's s2 within a 64-byte chunk.
 const RS_W64: [u32; LANES] = {
     let mut t = [0u32; LANES];
@@ -115,21 +102,10 @@ const RS_W64: [u32; LANES] = {
     t
 };
 
-/// RabinKarp sum of `data` (librsync's `rabinkarp_update` from the seed).
+/// RabinKarp sum of `data` (librsync's `rabinkarp_update` from the seed):
+/// the signature's own block sum.
 fn rk_sum(data: &[u8]) -> u32 {
-    let mut h = RK_SEED;
-    let mut chunks = data.chunks_exact(LANES);
-    for c in &mut chunks {
-        let mut s = 0u32;
-        for (&x, &p) in c.iter().zip(RK_POW64.iter()) {
-            s = s.wrapping_add((x as u32).wrapping_mul(p));
-        }
-        h = h.wrapping_mul(RK_MULT64).wrapping_add(s);
-    }
-    for &x in chunks.remainder() {
-        h = h.wrapping_mul(RK_MULT).wrapping_add(x as u32);
-    }
-    h
+    crate::blocksums::weak_sum(data, WeakSum::RabinKarp)
 }
 
 /// rsync rollsum of `data` as `(s1, s2)`, whose low 16 bits are exact.
@@ -168,13 +144,7 @@ fn rs_digest(s1: u32, s2: u32) -> u32 {
 
 /// The weak sum of `data` as a signature stores it.
 pub(crate) fn weak_sum(kind: WeakSum, data: &[u8]) -> u32 {
-    match kind {
-        WeakSum::RabinKarp => rk_sum(data),
-        WeakSum::Rollsum => {
-            let (s1, s2) = rs_parts(data);
-            rs_digest(s1, s2)
-        }
-    }
+    crate::blocksums::weak_sum(data, kind)
 }
 
 /// A weak sum rolling over a window of fixed length.
