@@ -84,23 +84,13 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
                 header_len += n as u64;
             }
             data = &data[n..];
-            match command {
-                Some(Command::Literal { len }) => {
-                    stats.lit_cmds += 1;
-                    stats.lit_bytes += len;
-                    stats.lit_cmdbytes += header_len;
-                    header_len = 0;
-                }
-                Some(Command::Copy { pos, len }) => {
-                    stats.copy_cmds += 1;
-                    stats.copy_bytes += len;
-                    stats.copy_cmdbytes += header_len;
-                    header_len = 0;
-                    check_copy(basis, basis_len, pos, len)?;
-                    copy(basis, pos, len, &mut out)?;
-                    stats.out_bytes += len;
-                }
-                Some(Command::End) | None => {}
+            if let Some(command) = command {
+                count_command(&mut stats, command, &mut header_len);
+            }
+            if let Some(Command::Copy { pos, len }) = command {
+                check_copy(basis, basis_len, pos, len)?;
+                copy(basis, pos, len, &mut out)?;
+                stats.out_bytes += len;
             }
         }
     }
@@ -108,6 +98,25 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
         .map_err(|e| Error::io(Role::Output, "write failed", e))?;
     stats.elapsed = started.elapsed();
     Ok(stats)
+}
+
+/// Adds a command read to the statistics; `header_len` is the length of its
+/// header, reset for the next.
+pub(crate) fn count_command(stats: &mut Stats, command: Command, header_len: &mut u64) {
+    match command {
+        Command::Literal { len } => {
+            stats.lit_cmds += 1;
+            stats.lit_bytes += len;
+            stats.lit_cmdbytes += *header_len;
+        }
+        Command::Copy { len, .. } => {
+            stats.copy_cmds += 1;
+            stats.copy_bytes += len;
+            stats.copy_cmdbytes += *header_len;
+        }
+        Command::End => return,
+    }
+    *header_len = 0;
 }
 
 fn write(out: &mut impl Write, data: &[u8]) -> Result<()> {
@@ -118,7 +127,7 @@ fn write(out: &mut impl Write, data: &[u8]) -> Result<()> {
 /// A COPY must lie inside the basis. Outside it, the error is rdiff's: the
 /// seek's own error (100) where the file system cannot seek that far, else
 /// "ended early" (103).
-fn check_copy<B: Seek>(basis: &mut B, basis_len: u64, pos: u64, len: u64) -> Result<()> {
+pub(crate) fn check_copy<B: Seek>(basis: &mut B, basis_len: u64, pos: u64, len: u64) -> Result<()> {
     if pos.checked_add(len).is_some_and(|end| end <= basis_len) {
         return Ok(());
     }

@@ -338,40 +338,43 @@ fn run_patch(
         delta: &delta_input.name,
         output: &out_name,
     };
-    let options = PatchOptions {
-        buffers: buffers(opts)?,
-    };
-    let written_through = out.is_written_through();
+    let buffers = buffers(opts)?;
     let progress = Progress::start(
         progress_when(opts),
         format!("patch {}", delta_input.name),
         remaining(&delta_input),
     );
-    let mut writer = HashingWriter::new(out.file(), expect_sha256.is_some());
-    let stats = rsync_tool::patch(
-        &basis_input.file,
-        progress.reader(&delta_input.file),
-        &mut writer,
-        &options,
-    )
-    .map_err(|e| names.blame(e))?;
-    let digest = writer.finish();
+    let options = PatchOptions {
+        buffers,
+        progress: Some(progress.counter()),
+    };
+    let stats = match expect_sha256 {
+        None => rsync_tool::patch_file(&basis_input.file, &delta_input.file, out.file(), &options)
+            .map_err(|e| names.blame(e))?,
+        Some(expected) => {
+            let written_through = out.is_written_through();
+            let mut writer = HashingWriter::new(out.file());
+            let stats =
+                rsync_tool::patch(&basis_input.file, &delta_input.file, &mut writer, &options)
+                    .map_err(|e| names.blame(e))?;
+            let got = writer.finish();
+            if *expected != got {
+                let fate = if written_through {
+                    "it was written through already, as a stream cannot be taken back"
+                } else {
+                    "nothing was written"
+                };
+                return Err(status_error(
+                    Status::Corrupt,
+                    format!(
+                        "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
+                    ),
+                ));
+            }
+            stats
+        }
+    };
     progress.finish();
-    if let (Some(expected), Some(got)) = (expect_sha256, digest)
-        && *expected != got
-    {
-        let fate = if written_through {
-            "it was written through already, as a stream cannot be taken back"
-        } else {
-            "nothing was written"
-        };
-        return Err(status_error(
-            Status::Corrupt,
-            format!(
-                "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
-            ),
-        ));
-    }
     out.commit()?;
     report(opts, &[stats.rdiff_line()]);
     Ok(())

@@ -43,6 +43,8 @@ mod error;
 pub mod format;
 mod matcher;
 pub mod params;
+#[cfg(target_os = "linux")]
+mod splice;
 mod stats;
 
 use params::SIG_HEADER_LEN;
@@ -339,10 +341,12 @@ pub fn delta<S: Read, R: Read, W: Write>(
 }
 
 /// How to apply a delta.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct PatchOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
+    /// Counts the bytes of the delta read so far, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// Applies `delta` to `basis` and writes the result to `out`. The basis must
@@ -357,6 +361,10 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         .seek(SeekFrom::End(0))
         .map_err(|e| Error::io(Role::Basis, "basis is not seekable", e))?;
     let buffers = options.buffers.engine();
+    let delta = Counted {
+        reader: delta,
+        counter: options.progress.as_deref(),
+    };
     apply::apply(
         &mut basis,
         basis_len,
@@ -365,6 +373,61 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         buffers.input,
         buffers.output,
     )
+}
+
+/// [`patch`] between open files: the basis, the delta (read from its current
+/// position) and the output (written at its current position). Where the
+/// kernel can (Linux, regular files, an output that is a regular file or a
+/// pipe), the data goes from the inputs to the output with `splice(2)`,
+/// never through our memory; otherwise as [`patch`] does.
+pub fn patch_file(basis: &File, delta: &File, out: &File, options: &PatchOptions) -> Result<Stats> {
+    #[cfg(target_os = "linux")]
+    if let Some(files) = splice_files(basis, delta, out)? {
+        if let Some(stats) = splice::apply(&files, options.progress.as_deref())? {
+            return Ok(stats);
+        }
+        (&*delta)
+            .seek(SeekFrom::Start(files.delta_start))
+            .map_err(|e| Error::io(Role::Delta, "cannot seek back to its start", e))?;
+    }
+    patch(basis, delta, out, options)
+}
+
+/// The files to patch with splice(2), or `None` where it cannot be used.
+#[cfg(target_os = "linux")]
+fn splice_files<'a>(
+    basis: &'a File,
+    delta: &'a File,
+    out: &'a File,
+) -> Result<Option<splice::Files<'a>>> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = |file: &File, role| {
+        file.metadata()
+            .map_err(|e| Error::io(role, "cannot read its type and size", e))
+    };
+    let basis_meta = meta(basis, Role::Basis)?;
+    let delta_meta = meta(delta, Role::Delta)?;
+    let out_kind = meta(out, Role::Output)?.file_type();
+    let appending =
+        rustix::fs::fcntl_getfl(out).is_ok_and(|flags| flags.contains(rustix::fs::OFlags::APPEND));
+    if !basis_meta.is_file()
+        || !delta_meta.is_file()
+        || !(out_kind.is_file() || out_kind.is_fifo())
+        || appending
+    {
+        return Ok(None);
+    }
+    let delta_start = (&*delta)
+        .stream_position()
+        .map_err(|e| Error::io(Role::Delta, "cannot find the read position", e))?;
+    Ok(Some(splice::Files {
+        basis,
+        basis_len: basis_meta.len(),
+        delta,
+        delta_start,
+        delta_len: delta_meta.len(),
+        out,
+    }))
 }
 
 fn flush(out: &mut dyn Write) -> Result<()> {

@@ -120,32 +120,44 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// A writer that hashes what passes through it, when asked to.
+/// A writer that hashes what passes through it.
 pub struct HashingWriter<W> {
     inner: W,
-    hasher: Option<Sha256>,
+    hasher: Sha256,
 }
 
 impl<W: Write> HashingWriter<W> {
-    /// Hashes the bytes written to `inner` if `hash` is set.
-    pub fn new(inner: W, hash: bool) -> HashingWriter<W> {
+    /// Hashes the bytes written to `inner`.
+    pub fn new(inner: W) -> HashingWriter<W> {
         HashingWriter {
             inner,
-            hasher: hash.then(Sha256::new),
+            hasher: Sha256::new(),
         }
     }
 
-    /// The digest of all the bytes written, if hashing.
-    pub fn finish(self) -> Option<Sha256Digest> {
-        self.hasher.map(Sha256Digest::of)
+    /// The digest of all the bytes written.
+    pub fn finish(self) -> Sha256Digest {
+        Sha256Digest::of(self.hasher)
     }
 }
 
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(&buf[..n]);
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.inner.write_vectored(bufs)?;
+        let mut left = n;
+        for buf in bufs {
+            let take = left.min(buf.len());
+            self.hasher.update(&buf[..take]);
+            left -= take;
+            if left == 0 {
+                break;
+            }
         }
         Ok(n)
     }
@@ -190,11 +202,33 @@ mod tests {
         let mut first = [0; 1];
         r.read_exact(&mut first).unwrap();
         assert_eq!(r.finish().unwrap().unwrap().to_string(), ABC);
-        let mut w = HashingWriter::new(Vec::new(), true);
+        let mut w = HashingWriter::new(Vec::new());
         w.write_all(b"ab").unwrap();
         w.write_all(b"c").unwrap();
-        assert_eq!(w.finish().unwrap().to_string(), ABC);
-        assert!(HashingWriter::new(Vec::new(), false).finish().is_none());
+        assert_eq!(w.finish().to_string(), ABC);
+        // A vectored write that takes only part of the slices hashes that
+        // part.
+        struct TwoAtATime(Vec<u8>);
+        impl Write for TwoAtATime {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                let n = buf.len().min(2);
+                self.0.extend_from_slice(&buf[..n]);
+                Ok(n)
+            }
+            fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+                let joined: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+                self.write(&joined)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = HashingWriter::new(TwoAtATime(Vec::new()));
+        let slices = [io::IoSlice::new(b"a"), io::IoSlice::new(b"bc")];
+        assert_eq!(w.write_vectored(&slices).unwrap(), 2);
+        assert_eq!(w.write_vectored(&[io::IoSlice::new(b"c")]).unwrap(), 1);
+        assert_eq!(w.inner.0, b"abc");
+        assert_eq!(w.finish().to_string(), ABC);
     }
 
     #[test]

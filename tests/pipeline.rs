@@ -99,9 +99,15 @@ fn patch_to_stdout() {
 "$T" patch old d - > out2
 "$T" patch old < d > out3
 "$T" patch old - < d > out4
-cat d | "$T" patch old - out5"#,
+cat d | "$T" patch old - out5
+"$T" patch old d | cat > out6
+printf ab > appended; "$T" patch old d >> appended; tail -c +3 appended > out7
+printf 12345 | cat - d > prefixed
+{ dd bs=5 count=1 of=/dev/null 2>/dev/null; "$T" patch old - out8; } < prefixed"#,
         None,
-        &["out1", "out2", "out3", "out4", "out5"],
+        &[
+            "out1", "out2", "out3", "out4", "out5", "out6", "out7", "out8",
+        ],
         &new,
     );
 }

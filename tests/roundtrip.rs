@@ -290,12 +290,23 @@ fn round_trip(
     let mut patched = Vec::new();
     let patch_options = PatchOptions {
         buffers: buffers.patch,
+        ..PatchOptions::default()
     };
     rsync_tool::patch(Cursor::new(basis), &delta[..], &mut patched, &patch_options)
         .map_err(|e| TestCaseError::fail(format!("patch: {e}")))?;
     if patched != new {
         return Err(TestCaseError::fail(format!(
             "patched result differs from NEW: {}",
+            common::diff_bytes(&patched, new).unwrap()
+        )));
+    }
+
+    // Between files (splice(2) on Linux), with the delta after a prefix.
+    let patched = patch_files(basis, &delta, &patch_options)
+        .map_err(|e| TestCaseError::fail(format!("patch_file: {e}")))?;
+    if patched != new {
+        return Err(TestCaseError::fail(format!(
+            "patch_file's result differs from NEW: {}",
             common::diff_bytes(&patched, new).unwrap()
         )));
     }
@@ -312,6 +323,29 @@ fn round_trip(
         prop_assert!(again == delta, "a reused signature gave another delta");
     }
     Ok(())
+}
+
+/// Patches with [`rsync_tool::patch_file`]: basis, delta and output in
+/// temporary files, the delta 3 bytes into its file.
+fn patch_files(basis: &[u8], delta: &[u8], options: &PatchOptions) -> rsync_tool::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let file = |data: &[u8]| {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(data).unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        f
+    };
+    let basis = file(basis);
+    let mut prefixed = b"xyz".to_vec();
+    prefixed.extend_from_slice(delta);
+    let mut delta = file(&prefixed);
+    delta.seek(SeekFrom::Start(3)).unwrap();
+    let mut out = tempfile::tempfile().unwrap();
+    rsync_tool::patch_file(&basis, &delta, &out, options)?;
+    let mut patched = Vec::new();
+    out.seek(SeekFrom::Start(0)).unwrap();
+    out.read_to_end(&mut patched).unwrap();
+    Ok(patched)
 }
 
 proptest! {
