@@ -17,7 +17,8 @@
 #
 # Rows: signature / delta (edited, unrelated, identical NEW) / patch on a
 # 256 MiB random basis (64 MiB with --quick), a cp floor for patch, 1 KiB and
-# 1 MiB signature/delta/patch, and with --big the three steps on 1 GiB.
+# 1 MiB signature/delta/patch, and with --big the three steps on 1 GiB and a
+# 5 GiB sparse signature (equal to rdiff's) and round trip.
 # Each row runs rdiff and rsync-tool alternately after one warm-up run each
 # (each run starts with its output deleted and a sync, both untimed);
 # wall time is per tool process, peak RSS from GNU time on the warm-up run
@@ -152,6 +153,7 @@ bytes_of() {
 	64M) echo 67108864 ;;
 	256M) echo 268435456 ;;
 	1G) echo 1073741824 ;;
+	5G) echo 5368709120 ;;
 	*)
 		echo "bench.sh: unknown size $1" >&2
 		exit 2
@@ -307,6 +309,45 @@ row_cp() {
 	rm -f "$o"
 }
 
+# A 5 GiB sparse basis (1 MiB of data at 4.5 GiB) and NEW (the same with
+# 64 KiB written into the hole at 4.6 GiB), for 64-bit offsets: the
+# signature is a timed row and must equal rdiff's; rsync-tool's delta must
+# patch back to NEW with both tools (untimed).
+row_sparse() {
+	local row="signature sparse 5G" b=$DATA/sparse-basis.5G n=$DATA/sparse-new.5G oa ob d bin
+	want "$row" || return 0
+	if [[ ! -e $n ]]; then
+		log "generating $b and $n"
+		"${HELPER[@]}" gen-random "$DATA/sparse-data" 1048576 sparse-data
+		"${HELPER[@]}" gen-random "$DATA/sparse-edit" 65536 sparse-edit
+		truncate -s 5G "$b.tmp"
+		dd if="$DATA/sparse-data" of="$b.tmp" bs=1M seek=4608 conv=notrunc status=none
+		mv "$b.tmp" "$b"
+		cp --sparse=always "$b" "$n.tmp"
+		dd if="$DATA/sparse-edit" of="$n.tmp" bs=64K seek=75366 conv=notrunc status=none
+		mv "$n.tmp" "$n"
+		rm -f "$DATA/sparse-data" "$DATA/sparse-edit"
+	fi
+	oa=$OUT/sig.rdiff.sparse
+	ob=$OUT/sig.ours.sparse
+	settle
+	measure "$row" "$(bytes_of 5G)" "$oa" "$ob" \
+		"$RDIFF" -f signature "$b" "$oa" @@ "$OURS" -f signature "$b" "$ob" || return 0
+	cmp -s "$oa" "$ob" || fail "$row: rsync-tool's signature differs from rdiff's"
+	d=$OUT/delta.ours.sparse
+	if ! "$OURS" -f delta "$ob" "$n" "$d"; then
+		fail "sparse 5G: rsync-tool's delta failed"
+		return 0
+	fi
+	note "sparse 5G: rsync-tool's delta of NEW is $(stat -c %s "$d") bytes; patched back to NEW by both tools."
+	for bin in "$OURS" "$RDIFF"; do
+		if ! { "$bin" -f patch "$b" "$d" "$OUT/check" && cmp -s "$OUT/check" "$n"; }; then
+			fail "sparse 5G: $(basename "$bin")'s patch of rsync-tool's delta does not reproduce NEW"
+		fi
+	done
+	rm -f "$OUT/check" "$d"
+}
+
 # drop one size's big outputs once its rows are done
 tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/patched.*."$1"; }
 
@@ -331,6 +372,7 @@ if ((BIG)); then
 	row_delta edited 1G "delta edited 1G"
 	row_patch 1G "patch edited 1G"
 	tidy 1G
+	row_sparse
 fi
 
 if [[ ! -s $RESULTS ]]; then

@@ -3,6 +3,7 @@
 use std::io::{self, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use rsync_tool::{
@@ -15,7 +16,7 @@ use crate::input::Input;
 use crate::manpage;
 use crate::output::{Output, io_error, status_error};
 use crate::progress::{Progress, When};
-use crate::verify::{HashingReader, HashingWriter, Sha256Digest, sha256sum_line};
+use crate::verify::{HashingReader, HashingWriter, Sha256Digest, sha256_of_file, sha256sum_line};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -263,14 +264,31 @@ fn run_delta(
         format!("delta {}", new_input.name),
         remaining(&new_input),
     );
-    // A file is searched by position on -j threads; a pipe, or NEW whose
-    // SHA-256 is wanted in the same pass, is read in order on one.
-    let (stats, matching, digest) = if new_input.size().is_some() && sha_out.is_none() {
+    // A file is searched by position on -j threads (and hashed, if asked,
+    // on one more); a pipe is read in order on one, hashed in the same pass.
+    let (stats, matching, digest) = if new_input.size().is_some() {
         options.progress = Some(progress.counter());
-        let (stats, matching) = signature
-            .delta_file(&new_input.file, out.file(), &options)
-            .map_err(|e| names.blame(e))?;
-        (stats, matching, None)
+        let start = (&new_input.file)
+            .stream_position()
+            .map_err(|e| io_error(format!("{}: cannot read", new_input.name), e))?;
+        let stop = AtomicBool::new(false);
+        let (result, hashed) = std::thread::scope(|scope| {
+            let hashing = sha_out
+                .is_some()
+                .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, &stop)));
+            let result = signature.delta_file(&new_input.file, out.file(), &options);
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let hashed = hashing.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (result, hashed)
+        });
+        let (stats, matching) = result.map_err(|e| names.blame(e))?;
+        let digest = hashed
+            .transpose()
+            .map_err(|e| io_error(format!("{}: read failed", new_input.name), e))?
+            .flatten();
+        (stats, matching, digest)
     } else {
         let mut new_reader =
             HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());

@@ -7,8 +7,11 @@
 //! just passes the bytes on.
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest as _, Sha256};
 
@@ -83,6 +86,31 @@ pub fn sha256sum_line(digest: &Sha256Digest, name: &[u8]) -> Vec<u8> {
     }
     line.push(b'\n');
     line
+}
+
+/// The SHA-256 of `file` from `start` to its end, read by position so that
+/// it can run beside other readers of the file. `None` if `stop` was set
+/// before the end.
+pub fn sha256_of_file(
+    file: &File,
+    start: u64,
+    stop: &AtomicBool,
+) -> io::Result<Option<Sha256Digest>> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut pos = start;
+    while !stop.load(Ordering::Relaxed) {
+        match file.read_at(&mut buf, pos) {
+            Ok(0) => return Ok(Some(Sha256Digest::of(hasher))),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// A reader that hashes what passes through it, when asked to.
@@ -229,6 +257,17 @@ mod tests {
         assert_eq!(w.write_vectored(&[io::IoSlice::new(b"c")]).unwrap(), 1);
         assert_eq!(w.inner.0, b"abc");
         assert_eq!(w.finish().to_string(), ABC);
+    }
+
+    #[test]
+    fn files_hash_from_a_position_to_the_end() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"--abc").unwrap();
+        let go = AtomicBool::new(false);
+        let digest = sha256_of_file(&file, 2, &go).unwrap().unwrap();
+        assert_eq!(digest.to_string(), ABC);
+        let stop = AtomicBool::new(true);
+        assert!(sha256_of_file(&file, 2, &stop).unwrap().is_none());
     }
 
     #[test]

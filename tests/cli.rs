@@ -445,6 +445,30 @@ fn sha256_file_is_what_sha256sum_checks() {
     let piped = std::fs::read_to_string(d.join("piped.sha256")).unwrap();
     assert_eq!(piped, line.replace("  new\n", "  -\n"));
 
+    // stdin redirected from a file, read from where it stands: the digest
+    // covers NEW, not what came before it
+    write(d, "prefixed", &[&b"xyz"[..], &f.new].concat());
+    let mut stdin = std::fs::File::open(d.join("prefixed")).unwrap();
+    std::io::Seek::seek(&mut stdin, std::io::SeekFrom::Start(3)).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rsync-tool"))
+        .current_dir(d)
+        .args([
+            "--sha256-file=offset.sha256",
+            "-j",
+            "2",
+            "delta",
+            "old.sig",
+            "-",
+            "d4",
+        ])
+        .stdin(stdin)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read(d.join("d4")).unwrap(), f.delta);
+    let offset = std::fs::read_to_string(d.join("offset.sha256")).unwrap();
+    assert_eq!(offset, piped);
+
     // the digest file is an output like any other: no clobbering without -f
     fails(
         d,
