@@ -20,7 +20,8 @@
 # 1 MiB signature/delta/patch, and with --big the three steps on 1 GiB and a
 # 5 GiB sparse signature (equal to rdiff's) and round trip.
 # Each row runs rdiff and rsync-tool alternately after one warm-up run each
-# (each run starts with its output deleted and a sync, both untimed);
+# (each run starts with its output deleted, its inputs read through into the
+# page cache and a sync, all untimed);
 # wall time is per tool process, peak RSS from GNU time on the warm-up run
 # (see benches/bench_helper.py).
 # Outputs are checked outside the timing; mismatches are flagged loudly and
@@ -134,6 +135,7 @@ NOTES=$OUT/notes.txt
 : >"$RESULTS"
 : >"$NOTES"
 FAILED=0
+WARM=()
 
 if ((QUICK)); then MAIN=64M; else MAIN=256M; fi
 
@@ -221,13 +223,15 @@ ref_delta() {
 settle() { sync; }
 
 # measure ROW BYTES OUT_RDIFF OUT_OURS -- rdiff-args... @@ ours-args...
+# The files in the array WARM (the row's inputs) are read into the page cache
+# before every run, untimed: this VM pages out cold file pages by itself.
 measure() {
 	local row=$1 nbytes=$2 oa=$3 ob=$4
 	shift 4
 	log "row: $row (at least $RUNS runs each, alternating)"
 	if ! "${HELPER[@]}" measure --row "$row" --bytes "$nbytes" --runs "$RUNS" \
 		--min-time "$MIN_TIME" --names rdiff rsync-tool --outs "$oa" "$ob" --results "$RESULTS" \
-		--errfile "$OUT/stderr.txt" -- "$@"; then
+		--errfile "$OUT/stderr.txt" --warm "${WARM[@]}" -- "$@"; then
 		FAILED=1
 		note "**$row: a run FAILED (see stderr above)**"
 		return 1
@@ -241,6 +245,7 @@ row_signature() {
 	b=$(basis "$sz")
 	oa=$OUT/sig.rdiff.$sz
 	ob=$OUT/sig.ours.$sz
+	WARM=("$b")
 	settle
 	measure "$row" "$(bytes_of "$sz")" "$oa" "$ob" \
 		"$RDIFF" -f signature "$b" "$oa" @@ "$OURS" -f signature "$b" "$ob" || return 0
@@ -259,6 +264,7 @@ row_delta() {
 	sb=$(sig ours "$sz")
 	oa=$OUT/delta.rdiff.$kind.$sz
 	ob=$OUT/delta.ours.$kind.$sz
+	WARM=("$sa" "$sb" "$n")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
 		"$RDIFF" -f delta "$sa" "$n" "$oa" @@ "$OURS" -f delta "$sb" "$n" "$ob" || return 0
@@ -287,6 +293,7 @@ row_patch() {
 	d=$(ref_delta "$sz")
 	oa=$OUT/patched.rdiff.$sz
 	ob=$OUT/patched.ours.$sz
+	WARM=("$b" "$d")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
 		"$RDIFF" -f patch "$b" "$d" "$oa" @@ "$OURS" -f patch "$b" "$d" "$ob" || return 0
@@ -305,7 +312,7 @@ row_cp() {
 	log "row: $row (at least $RUNS runs)"
 	"${HELPER[@]}" measure --row "$row" --bytes "$(stat -c %s "$n")" --runs "$RUNS" \
 		--min-time "$MIN_TIME" --names cp --outs "$o" --results "$RESULTS" --errfile "$OUT/stderr.txt" \
-		-- cp --reflink=never "$n" "$o" || FAILED=1
+		--warm "$n" -- cp --reflink=never "$n" "$o" || FAILED=1
 	rm -f "$o"
 }
 
@@ -330,6 +337,7 @@ row_sparse() {
 	fi
 	oa=$OUT/sig.rdiff.sparse
 	ob=$OUT/sig.ours.sparse
+	WARM=()
 	settle
 	measure "$row" "$(bytes_of 5G)" "$oa" "$ob" \
 		"$RDIFF" -f signature "$b" "$oa" @@ "$OURS" -f signature "$b" "$ob" || return 0
@@ -346,6 +354,8 @@ row_sparse() {
 		fi
 	done
 	rm -f "$OUT/check" "$d"
+	# the holes were read as 10 GiB of cached zeros: give the memory back
+	"${HELPER[@]}" drop-cache "$b" "$n"
 }
 
 # drop one size's big outputs once its rows are done

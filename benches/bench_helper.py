@@ -106,11 +106,35 @@ class RunFailed(Exception):
 GNU_TIME = os.environ.get("BENCH_GNU_TIME", "/usr/bin/time")
 
 
-def run_once(argv, errfile, do_sync, rss_file=None, out=None):
+def warm_up(paths):
+    """Read each file through, so that it is in the page cache: this VM's
+    kernel pages out cold file pages on its own (DAMON), and a benchmark
+    that assumes a warm cache would otherwise read from disk now and then."""
+    buf = bytearray(1 << 20)
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            while f.readinto(buf):
+                pass
+
+
+def drop_cache(paths):
+    """Ask the kernel to drop these files from the page cache."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def run_once(argv, errfile, do_sync, rss_file=None, out=None, warm=()):
     """Run argv once; return (wall seconds, peak RSS KiB or None).  Only with
     rss_file does it run under GNU time and measure RSS.  The previous output
     `out` is deleted first, outside the timing: truncating a cached 64 MiB
-    file inside the tool's run cost 15-20 ms and made patch times bimodal."""
+    file inside the tool's run cost 15-20 ms and made patch times bimodal.
+    The files in `warm` are read first, also outside the timing."""
+    warm_up(warm)
     if out:
         try:
             os.unlink(out)
@@ -170,7 +194,7 @@ def cmd_measure(args):
         warm = []
         for i, c in enumerate(cmds):
             t, m = run_once(c, errfile, False, errfile + ".rss" if have_time else None,
-                            outs[i])
+                            outs[i], args.warm)
             warm.append(t)
             if m is not None:
                 rss[i].append(m)
@@ -186,7 +210,8 @@ def cmd_measure(args):
         # timed runs, alternating: a, b, a, b, ...
         for _ in range(runs):
             for i, c in enumerate(cmds):
-                times[i].append(run_once(c, errfile, args.sync, None, outs[i])[0])
+                times[i].append(run_once(c, errfile, args.sync, None, outs[i],
+                                         args.warm)[0])
     except RunFailed as e:
         print(f"\n!!! {args.row}: run FAILED, {e}\n", file=sys.stderr)
         rec["ok"] = False
@@ -260,7 +285,8 @@ def cmd_report(args):
     print("MB/s = 10^6 bytes of the file processed (basis for signature, NEW for "
           "delta and patch) / median wall time. Each tool's runs alternate with "
           "the other's after one warm-up run each; before each run the previous "
-          "output is deleted and sync(2) is called, both untimed; peak RSS is GNU "
+          "output is deleted, the row's inputs are read into the page cache and "
+          "sync(2) is called, all untimed; peak RSS is GNU "
           "time's %M of the warm-up run (about 1 MiB is GNU time's own floor).")
     for r, med, peak in floors:
         print(f"\nFloor, {r['row']}: median {fmt_s(med)} s, "
@@ -324,8 +350,13 @@ def main():
                    help="rows faster than this (per tool, all runs) get more runs; 0: off")
     m.add_argument("--no-sync", dest="sync", action="store_false",
                    help="do not sync(2) before each timed run")
+    m.add_argument("--warm", nargs="*", default=[],
+                   help="input files to read into the page cache before each run")
     m.add_argument("cmd", nargs=argparse.REMAINDER,
                    help="-- cmdA ... [@@ cmdB ...]")
+
+    dr = sub.add_parser("drop-cache", help="drop files from the page cache")
+    dr.add_argument("paths", nargs="+")
 
     r = sub.add_parser("report")
     r.add_argument("results")
@@ -338,6 +369,8 @@ def main():
         gen_random(a.out, a.size, a.seed)
     elif a.sub == "gen-edit":
         gen_edit(a.inp, a.out, a.seed)
+    elif a.sub == "drop-cache":
+        drop_cache(a.paths)
     elif a.sub == "measure":
         if a.cmd and a.cmd[0] == "--":
             a.cmd = a.cmd[1:]
