@@ -383,8 +383,14 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
 pub fn patch_file(basis: &File, delta: &File, out: &File, options: &PatchOptions) -> Result<Stats> {
     #[cfg(target_os = "linux")]
     if let Some(files) = splice_files(basis, delta, out)? {
-        if let Some(stats) = splice::apply(&files, options.progress.as_deref())? {
+        let progress = options.progress.as_deref();
+        let counted = progress.map(|p| p.load(std::sync::atomic::Ordering::Relaxed));
+        if let Some(stats) = splice::apply(&files, progress)? {
             return Ok(stats);
+        }
+        // Nothing was written: start again, from the delta's start.
+        if let (Some(p), Some(counted)) = (progress, counted) {
+            p.store(counted, std::sync::atomic::Ordering::Relaxed);
         }
         (&*delta)
             .seek(SeekFrom::Start(files.delta_start))

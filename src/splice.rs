@@ -194,7 +194,11 @@ impl<'a> Pipe<'a> {
                     moved += n as u64;
                     self.held += n;
                 }
-                Err(Errno::AGAIN) => self.drain()?,
+                // A full pipe: drain it and go on. (Empty, it cannot be full:
+                // EAGAIN then would come from the file, which splice cannot
+                // wait for.)
+                Err(Errno::AGAIN) if self.held > 0 => self.drain()?,
+                Err(Errno::AGAIN) if !self.written => return Err(Fill::Unsupported),
                 Err(Errno::INTR) => {}
                 Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) if !self.written => {
                     return Err(Fill::Unsupported);
