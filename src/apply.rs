@@ -20,13 +20,48 @@ const DIRECT_COPY_MIN: u64 = 16 * 1024;
 const KERNEL_COPY_MIN: u64 = 1 << 20;
 
 /// A reader io::copy cannot see through, so that it copies through the
-/// output's buffer rather than with a system call per piece.
-struct Buffered<R>(R);
+/// output's buffer rather than with a system call per piece. It remembers
+/// whether a read failed, so that a failed copy blames the right file.
+struct Buffered<R> {
+    inner: R,
+    failed: bool,
+}
+
+impl<R> Buffered<R> {
+    fn new(inner: R) -> Buffered<R> {
+        Buffered {
+            inner,
+            failed: false,
+        }
+    }
+
+    /// The error of a copy from this reader: the reader's, or the output's.
+    fn blame(&self, role: Role, e: io::Error) -> Error {
+        if self.failed {
+            Error::io(role, "read failed", e)
+        } else {
+            Error::io(Role::Output, "write failed", e)
+        }
+    }
+}
 
 impl<R: Read> Read for Buffered<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
+        let result = self.inner.read(buf);
+        self.failed |= result
+            .as_ref()
+            .is_err_and(|e| e.kind() != io::ErrorKind::Interrupted);
+        result
     }
+}
+
+/// True for the errors of a kernel copy that come from its output side.
+fn written_wrong(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        WriteZero | StorageFull | QuotaExceeded | FileTooLarge | BrokenPipe | ReadOnlyFilesystem
+    )
 }
 
 /// Writes the result of applying `delta` to `basis` (of `basis_len` bytes).
@@ -50,8 +85,9 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
             // The rest of a long LITERAL goes from the delta to the output
             // without passing through our buffers (in the kernel, where both
             // are files: io::copy uses copy_file_range or splice).
-            let copied = io::copy(&mut Buffered(&mut delta).take(rest), &mut out)
-                .map_err(|e| Error::io(Role::Delta, "copying literal data failed", e))?;
+            let mut source = Buffered::new(&mut delta);
+            let copied = io::copy(&mut Read::take(&mut source, rest), &mut out)
+                .map_err(|e| source.blame(Role::Delta, e))?;
             parser.skip_literal(copied);
             stats.in_bytes += copied;
             stats.out_bytes += copied;
@@ -155,17 +191,18 @@ fn copy<B: Read + Seek>(basis: &mut B, pos: u64, len: u64, out: &mut impl Write)
         .seek(SeekFrom::Start(pos))
         .map_err(|e| Error::io(Role::Basis, "seek failed", e))?;
     let copied = if len >= KERNEL_COPY_MIN {
-        io::copy(&mut basis.take(len), out)
+        io::copy(&mut basis.take(len), out).map_err(|e| {
+            if written_wrong(&e) {
+                Error::io(Role::Output, "write failed", e)
+            } else {
+                Error::io(Role::Basis, "copy failed", e)
+            }
+        })?
     } else {
-        io::copy(&mut Buffered(basis).take(len), out)
-    }
-    .map_err(|e| {
-        if e.kind() == io::ErrorKind::WriteZero {
-            Error::io(Role::Output, "write failed", e)
-        } else {
-            Error::io(Role::Basis, "copy failed", e)
-        }
-    })?;
+        let mut source = Buffered::new(basis);
+        io::copy(&mut Read::take(&mut source, len), out)
+            .map_err(|e| source.blame(Role::Basis, e))?
+    };
     if copied < len {
         return Err(Error::new(
             crate::Status::InputEnded,

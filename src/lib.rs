@@ -377,8 +377,8 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
 
 /// [`patch`] between open files: the basis, the delta (read from its current
 /// position) and the output (written at its current position). Where the
-/// kernel can (Linux, regular files, an output that is a regular file or a
-/// pipe), the data goes from the inputs to the output with `splice(2)`,
+/// kernel can (Linux, all three regular files, the output not opened for
+/// appending), long pieces go from the inputs to the output with `splice(2)`,
 /// never through our memory; otherwise as [`patch`] does.
 pub fn patch_file(basis: &File, delta: &File, out: &File, options: &PatchOptions) -> Result<Stats> {
     #[cfg(target_os = "linux")]
@@ -406,21 +406,18 @@ fn splice_files<'a>(
     delta: &'a File,
     out: &'a File,
 ) -> Result<Option<splice::Files<'a>>> {
-    use std::os::unix::fs::FileTypeExt;
     let meta = |file: &File, role| {
         file.metadata()
             .map_err(|e| Error::io(role, "cannot read its type and size", e))
     };
     let basis_meta = meta(basis, Role::Basis)?;
     let delta_meta = meta(delta, Role::Delta)?;
-    let out_kind = meta(out, Role::Output)?.file_type();
+    // Not into a pipe: its reader would get references to the inputs' pages,
+    // and see what is written to them after we are done.
+    let out_meta = meta(out, Role::Output)?;
     let appending =
         rustix::fs::fcntl_getfl(out).is_ok_and(|flags| flags.contains(rustix::fs::OFlags::APPEND));
-    if !basis_meta.is_file()
-        || !delta_meta.is_file()
-        || !(out_kind.is_file() || out_kind.is_fifo())
-        || appending
-    {
+    if !basis_meta.is_file() || !delta_meta.is_file() || !out_meta.is_file() || appending {
         return Ok(None);
     }
     let delta_start = (&*delta)
@@ -431,7 +428,6 @@ fn splice_files<'a>(
         basis_len: basis_meta.len(),
         delta,
         delta_start,
-        delta_len: delta_meta.len(),
         out,
     }))
 }

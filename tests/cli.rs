@@ -667,3 +667,33 @@ fn completions_and_man_pages_print() {
         assert!(status.success());
     }
 }
+
+#[test]
+fn a_full_output_is_blamed_not_the_inputs() {
+    // /dev/full fails every write with ENOSPC; small write buffers make the
+    // failure land inside a COPY and inside a LITERAL, where it used to be
+    // blamed on the basis.
+    let f = files();
+    let d = f.dir.path();
+    for args in [
+        &["-f", "patch", "old", "new.delta", "/dev/full"][..],
+        &["-f", "-O", "4096", "patch", "old", "new.delta", "/dev/full"],
+        &[
+            "-f",
+            "-O",
+            "1",
+            "-I",
+            "1",
+            "patch",
+            "old",
+            "new.delta",
+            "/dev/full",
+        ],
+    ] {
+        let stderr = fails(d, args, 100, "no space left on device");
+        assert!(
+            stderr.starts_with("rsync-tool: /dev/full: write failed"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -315,3 +315,29 @@ fn closed_stdout_is_quiet() {
         );
     }
 }
+
+#[test]
+fn stdout_pipe_holds_copies_not_the_basis_pages() {
+    // The whole result fits in the pipe, so patch is done before anything is
+    // read; then the basis is overwritten in place, and only then is the pipe
+    // read. A pipe fed by splice(2) from the basis would show the new bytes.
+    let tmp = tempdir();
+    let old = gen_bytes(402, 40_000);
+    let new = scattered_edits(&old, 4021, 4, 100);
+    write(tmp.path(), "old", &old);
+    write(tmp.path(), "new", &new);
+    check(
+        tmp.path(),
+        r#"set -e
+"$T" signature old sig
+"$T" delta sig new d
+{ "$T" patch old d; touch patched; } | { while [ ! -e go ]; do sleep 0.02; done; cat > out; } &
+while [ ! -e patched ]; do sleep 0.02; done
+head -c 40000 /dev/zero | dd of=old conv=notrunc status=none
+touch go
+wait"#,
+        None,
+        &["out"],
+        &new,
+    );
+}
