@@ -21,7 +21,7 @@ use std::time::Instant;
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, SpliceFlags, fcntl_setpipe_size, pipe_with, splice};
 
-use crate::apply::{check_copy, count_command};
+use crate::apply::{SHORT_COPY, Window, basis_ended, check_copy, count_command};
 use crate::error::{Error, Result, Role};
 use crate::format::{Command, DeltaParser};
 use crate::stats::{Op, Stats};
@@ -32,15 +32,12 @@ const PIPE_SIZE: usize = 1 << 20;
 
 /// Pieces at least this long are spliced; shorter ones cost less copied
 /// than a splice call and a pipe slot each.
-pub(crate) const SPLICE_MIN: u64 = 16 * 1024;
+const SPLICE_MIN: u64 = SHORT_COPY;
 
 /// The first read of commands after a spliced LITERAL: a COPY and the next
 /// LITERAL's header take at most 26 bytes. Reads double while the commands
 /// and short pieces go on, up to [`BUF_LEN`].
 const FIRST_READ: usize = 256;
-
-/// The least read of the basis for a short COPY (see [`Run::copy_near`]).
-const WINDOW_MIN: usize = 8 * 1024;
 
 /// The command buffer's and the gathering buffer's length.
 const BUF_LEN: usize = 64 * 1024;
@@ -67,7 +64,7 @@ pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Optio
     let mut run = Run {
         pipe,
         gathered: Vec::with_capacity(BUF_LEN),
-        window: (0, Vec::new()),
+        window: Window::default(),
         spliceable: true,
     };
     let count = |n: u64| {
@@ -150,7 +147,7 @@ pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Optio
             match run.put(files.basis, Role::Basis, from, len) {
                 Err(Fill::Unsupported) => return Ok(None),
                 Err(Fill::Failed(e)) => return Err(e),
-                Ok(moved) if moved < len => return Err(ended_early()),
+                Ok(moved) if moved < len => return Err(basis_ended()),
                 Ok(_) => stats.out_bytes += len,
             }
         }
@@ -167,14 +164,6 @@ pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Optio
     Ok(Some(stats))
 }
 
-fn ended_early() -> Error {
-    Error::new(
-        crate::Status::InputEnded,
-        "the basis ended early: it changed while being read",
-    )
-    .about(Role::Basis)
-}
-
 /// Why moving data stopped.
 enum Fill {
     /// The kernel cannot splice these files, and nothing has been written.
@@ -187,8 +176,8 @@ enum Fill {
 struct Run<'a> {
     pipe: Pipe<'a>,
     gathered: Vec<u8>,
-    /// Where in the basis `.1` was read from, for short COPYs.
-    window: (u64, Vec<u8>),
+    /// The basis read for short COPYs.
+    window: Window,
     /// False once the kernel refused to splice an input after output had
     /// been written: from then on long pieces are copied through memory.
     spliceable: bool,
@@ -215,26 +204,12 @@ impl Run<'_> {
         self.copy_through(file, role, pos, len)
     }
 
-    /// Adds a short piece of the basis through [`Run::window`]: short COPYs
-    /// tend to come in runs that read near each other (a delta of small
-    /// blocks), and one read then serves many.
+    /// Adds a short piece of the basis, read through [`Window`].
     fn copy_near(&mut self, basis: &File, pos: u64, len: usize) -> Result<u64, Fill> {
-        let (start, data) = &mut self.window;
-        let inside = pos >= *start && pos + len as u64 <= *start + data.len() as u64;
-        if !inside {
-            data.resize(len.clamp(WINDOW_MIN, 2 * SPLICE_MIN as usize), 0);
-            let got = loop {
-                match basis.read_at(data, pos) {
-                    Ok(got) => break got,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Fill::Failed(Error::io(Role::Basis, "read failed", e))),
-                }
-            };
-            data.truncate(got);
-            *start = pos;
-        }
-        let from = (pos - *start) as usize;
-        let piece = &data[from..(from + len).min(data.len())];
+        let piece = self
+            .window
+            .get(pos, len, |buf, at| basis.read_at(buf, at))
+            .map_err(Fill::Failed)?;
         if self.gathered.len() + piece.len() > BUF_LEN {
             self.pipe.write(&self.gathered)?;
             self.gathered.clear();

@@ -3,7 +3,9 @@
 //! Checks: no panic, no hang, no unbounded memory; the result agrees with an
 //! independent reference (rsync_tool_fuzz::reference_patch): the same bytes
 //! on success, rdiff's status on failure; and patching between files
-//! (`patch_file`, splice(2) on Linux) agrees with patching streams.
+//! (`patch_file`, splice(2) on Linux) agrees with patching streams, on a
+//! longer basis file (run with -max_len=40000 or so for LITERALs long enough
+//! to be spliced).
 //! (A LITERAL of 2^32 bytes or more, which librsync 2.2.2's patch job cut to
 //! 32 bits, was found here; tests/regressions/ keeps it.)
 #![no_main]
@@ -21,12 +23,17 @@ fn basis() -> &'static [u8] {
     BASIS.get_or_init(rsync_tool_fuzz::basis)
 }
 
-/// Basis, delta and output files, reused from input to input.
+/// Basis, delta and output files, reused from input to input. The basis
+/// file is the basis followed by more bytes, 96 KiB in all, so that COPYs
+/// long enough to be spliced (16 KiB) can succeed.
 fn files() -> &'static Mutex<[File; 3]> {
     static FILES: OnceLock<Mutex<[File; 3]>> = OnceLock::new();
     FILES.get_or_init(|| {
         let mut basis_file = tempfile::tempfile().unwrap();
         basis_file.write_all(basis()).unwrap();
+        basis_file
+            .write_all(&rsync_tool_fuzz::gen_bytes(96, 96 * 1024 - basis().len()))
+            .unwrap();
         Mutex::new([
             basis_file,
             tempfile::tempfile().unwrap(),
