@@ -111,6 +111,10 @@ if [[ -z ${RSYNC_TOOL:-} ]]; then
 	echo "bench.sh: building rsync-tool (cargo build --release)" >&2
 	(cd "$ROOT" && cargo build --release)
 	RSYNC_TOOL=$ROOT/target/release/rsync-tool
+	# a build's writeback and heat skew the first rows (signature 0.21x on a
+	# settled machine, 0.25-0.29x right after a build): let them pass
+	sync
+	sleep 15
 fi
 OURS=$(command -v "$RSYNC_TOOL") || {
 	echo "bench.sh: RSYNC_TOOL '$RSYNC_TOOL' is not executable" >&2
