@@ -450,33 +450,46 @@ mod tests {
         assert_eq!(stats.in_bytes, d.len() as u64);
     }
 
-    #[test]
-    fn outputs_larger_than_the_pipe_drain_in_order() {
-        let basis: Vec<u8> = (0..3 << 20)
-            .map(|i: u32| (i * 7 + i / 4099) as u8)
-            .collect();
-        let mut commands = Vec::new();
-        let mut expected = Vec::new();
-        for i in 0..300u32 {
-            // LITERAL with a 2-byte length, then COPY with 4-byte offset and
-            // 2-byte length: about 5 MiB of output in all.
-            let literal: Vec<u8> = (0..5000 + i).map(|j| (i ^ j) as u8).collect();
-            commands.push(0x42);
-            commands.extend_from_slice(&(literal.len() as u16).to_be_bytes());
-            commands.extend_from_slice(&literal);
-            expected.extend_from_slice(&literal);
-            let (pos, len) = (i * 9973, 12_000 + i);
-            commands.push(0x45 + 2 * 4 + 1);
-            commands.extend_from_slice(&pos.to_be_bytes());
-            commands.extend_from_slice(&(len as u16).to_be_bytes());
-            expected.extend_from_slice(&basis[pos as usize..(pos + len) as usize]);
-        }
-        let d = delta(&commands);
+    /// Appends a LITERAL of `literal` and a COPY of `len` bytes at `from`
+    /// (4-byte fields) to `commands`, and what they make to `expected`.
+    fn literal_and_copy(
+        (commands, expected): (&mut Vec<u8>, &mut Vec<u8>),
+        basis: &[u8],
+        literal: &[u8],
+        (from, len): (u32, u32),
+    ) {
+        commands.push(0x43);
+        commands.extend_from_slice(&(literal.len() as u32).to_be_bytes());
+        commands.extend_from_slice(literal);
+        expected.extend_from_slice(literal);
+        commands.push(0x45 + 2 * 4 + 2);
+        commands.extend_from_slice(&from.to_be_bytes());
+        commands.extend_from_slice(&len.to_be_bytes());
+        expected.extend_from_slice(&basis[from as usize..(from + len) as usize]);
+    }
+
+    /// Applies `commands` to `basis` and checks the output is `expected`.
+    fn gives(basis: &[u8], commands: &[u8], expected: &[u8]) {
         let out = tempfile::tempfile().unwrap();
-        apply_to(&basis, basis.len() as u64, &d, &out)
+        apply_to(basis, basis.len() as u64, &delta(commands), &out)
             .unwrap()
             .unwrap();
         assert!(contents(&out) == expected);
+    }
+
+    #[test]
+    fn outputs_larger_than_the_pipe_drain_in_order() {
+        // about 5 MiB of output through a 1 MiB pipe
+        let basis: Vec<u8> = (0..3 << 20)
+            .map(|i: u32| (i * 7 + i / 4099) as u8)
+            .collect();
+        let (mut commands, mut expected) = (Vec::new(), Vec::new());
+        for i in 0..300u32 {
+            let literal: Vec<u8> = (0..5000 + i).map(|j| (i ^ j) as u8).collect();
+            let pair = (&mut commands, &mut expected);
+            literal_and_copy(pair, &basis, &literal, (i * 9973, 12_000 + i));
+        }
+        gives(&basis, &commands, &expected);
     }
 
     #[test]
@@ -523,28 +536,15 @@ mod tests {
     fn short_and_long_pieces_keep_their_order() {
         // Pieces on both sides of SPLICE_MIN, alternating, from both files.
         let basis: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        let mut commands = Vec::new();
-        let mut expected = Vec::new();
+        let (mut commands, mut expected) = (Vec::new(), Vec::new());
         for (i, len) in [1u32, 16_383, 16_384, 70_000, 3, 40_000, 9]
             .into_iter()
             .enumerate()
         {
             let literal: Vec<u8> = (0..len).map(|j| (j as u8) ^ (i as u8 * 37)).collect();
-            commands.push(0x43);
-            commands.extend_from_slice(&len.to_be_bytes());
-            commands.extend_from_slice(&literal);
-            expected.extend_from_slice(&literal);
-            let (from, n) = (i as u32 * 1000, len.min(100_000));
-            commands.push(0x45 + 2 * 4 + 2);
-            commands.extend_from_slice(&from.to_be_bytes());
-            commands.extend_from_slice(&n.to_be_bytes());
-            expected.extend_from_slice(&basis[from as usize..(from + n) as usize]);
+            let pair = (&mut commands, &mut expected);
+            literal_and_copy(pair, &basis, &literal, (i as u32 * 1000, len.min(100_000)));
         }
-        let d = delta(&commands);
-        let out = tempfile::tempfile().unwrap();
-        apply_to(&basis, basis.len() as u64, &d, &out)
-            .unwrap()
-            .unwrap();
-        assert!(contents(&out) == expected);
+        gives(&basis, &commands, &expected);
     }
 }
