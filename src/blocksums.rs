@@ -447,88 +447,7 @@ fn md4_compress(st: &mut [u32; 4], block: &[u8; 64]) {
     for (i, w) in x.iter_mut().enumerate() {
         *w = u32::from_le_bytes(block[4 * i..4 * i + 4].try_into().unwrap());
     }
-    let [mut a, mut b, mut c, mut d] = *st;
-    macro_rules! r1 {
-        ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
-            $a = $a
-                .wrapping_add(($b & $c) | (!$b & $d))
-                .wrapping_add(x[$k])
-                .rotate_left($s)
-        };
-    }
-    macro_rules! r2 {
-        ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
-            $a = $a
-                .wrapping_add(($b & $c) | ($b & $d) | ($c & $d))
-                .wrapping_add(x[$k])
-                .wrapping_add(0x5A82_7999)
-                .rotate_left($s)
-        };
-    }
-    macro_rules! r3 {
-        ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
-            $a = $a
-                .wrapping_add($b ^ $c ^ $d)
-                .wrapping_add(x[$k])
-                .wrapping_add(0x6ED9_EBA1)
-                .rotate_left($s)
-        };
-    }
-    r1!(a, b, c, d, 0, 3);
-    r1!(d, a, b, c, 1, 7);
-    r1!(c, d, a, b, 2, 11);
-    r1!(b, c, d, a, 3, 19);
-    r1!(a, b, c, d, 4, 3);
-    r1!(d, a, b, c, 5, 7);
-    r1!(c, d, a, b, 6, 11);
-    r1!(b, c, d, a, 7, 19);
-    r1!(a, b, c, d, 8, 3);
-    r1!(d, a, b, c, 9, 7);
-    r1!(c, d, a, b, 10, 11);
-    r1!(b, c, d, a, 11, 19);
-    r1!(a, b, c, d, 12, 3);
-    r1!(d, a, b, c, 13, 7);
-    r1!(c, d, a, b, 14, 11);
-    r1!(b, c, d, a, 15, 19);
-
-    r2!(a, b, c, d, 0, 3);
-    r2!(d, a, b, c, 4, 5);
-    r2!(c, d, a, b, 8, 9);
-    r2!(b, c, d, a, 12, 13);
-    r2!(a, b, c, d, 1, 3);
-    r2!(d, a, b, c, 5, 5);
-    r2!(c, d, a, b, 9, 9);
-    r2!(b, c, d, a, 13, 13);
-    r2!(a, b, c, d, 2, 3);
-    r2!(d, a, b, c, 6, 5);
-    r2!(c, d, a, b, 10, 9);
-    r2!(b, c, d, a, 14, 13);
-    r2!(a, b, c, d, 3, 3);
-    r2!(d, a, b, c, 7, 5);
-    r2!(c, d, a, b, 11, 9);
-    r2!(b, c, d, a, 15, 13);
-
-    r3!(a, b, c, d, 0, 3);
-    r3!(d, a, b, c, 8, 9);
-    r3!(c, d, a, b, 4, 11);
-    r3!(b, c, d, a, 12, 15);
-    r3!(a, b, c, d, 2, 3);
-    r3!(d, a, b, c, 10, 9);
-    r3!(c, d, a, b, 6, 11);
-    r3!(b, c, d, a, 14, 15);
-    r3!(a, b, c, d, 1, 3);
-    r3!(d, a, b, c, 9, 9);
-    r3!(c, d, a, b, 5, 11);
-    r3!(b, c, d, a, 13, 15);
-    r3!(a, b, c, d, 3, 3);
-    r3!(d, a, b, c, 11, 9);
-    r3!(c, d, a, b, 7, 11);
-    r3!(b, c, d, a, 15, 15);
-
-    st[0] = st[0].wrapping_add(a);
-    st[1] = st[1].wrapping_add(b);
-    st[2] = st[2].wrapping_add(c);
-    st[3] = st[3].wrapping_add(d);
+    md4_rounds(st, &x);
 }
 
 /// Number of equal-length blocks hashed together by `md4_lanes`.
@@ -540,6 +459,50 @@ const MD4_LANES: usize = 4;
 /// lanes register pressure makes it slower again).
 #[derive(Clone, Copy)]
 struct Lanes([u32; MD4_LANES]);
+
+/// What MD4's rounds need of a word: one message's `u32`, or a lane of
+/// several messages' words ([`Lanes`]).
+trait Word: Copy {
+    fn splat(v: u32) -> Self;
+    fn add(self, o: Self) -> Self;
+    fn and(self, o: Self) -> Self;
+    fn or(self, o: Self) -> Self;
+    fn xor(self, o: Self) -> Self;
+    /// `!self & o`
+    fn andnot(self, o: Self) -> Self;
+    fn rotl(self, s: u32) -> Self;
+}
+
+impl Word for u32 {
+    #[inline(always)]
+    fn splat(v: u32) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self.wrapping_add(o)
+    }
+    #[inline(always)]
+    fn and(self, o: Self) -> Self {
+        self & o
+    }
+    #[inline(always)]
+    fn or(self, o: Self) -> Self {
+        self | o
+    }
+    #[inline(always)]
+    fn xor(self, o: Self) -> Self {
+        self ^ o
+    }
+    #[inline(always)]
+    fn andnot(self, o: Self) -> Self {
+        !self & o
+    }
+    #[inline(always)]
+    fn rotl(self, s: u32) -> Self {
+        self.rotate_left(s)
+    }
+}
 
 macro_rules! lanes_op {
     ($name:ident, |$x:ident, $y:ident| $e:expr) => {
@@ -556,7 +519,7 @@ macro_rules! lanes_op {
     };
 }
 
-impl Lanes {
+impl Word for Lanes {
     #[inline(always)]
     fn splat(v: u32) -> Self {
         Lanes([v; MD4_LANES])
@@ -565,7 +528,6 @@ impl Lanes {
     lanes_op!(and, |x, y| x & y);
     lanes_op!(or, |x, y| x | y);
     lanes_op!(xor, |x, y| x ^ y);
-    // !self & o
     lanes_op!(andnot, |x, y| !x & y);
     #[inline(always)]
     fn rotl(self, s: u32) -> Self {
@@ -578,11 +540,12 @@ impl Lanes {
     }
 }
 
+/// MD4's three rounds over one 64-byte block, `x`, as words.
 #[inline(always)]
-fn md4_compress_lanes(st: &mut [Lanes; 4], x: &[Lanes; 16]) {
+fn md4_rounds<W: Word>(st: &mut [W; 4], x: &[W; 16]) {
     let [mut a, mut b, mut c, mut d] = *st;
-    let k2 = Lanes::splat(0x5A82_7999);
-    let k3 = Lanes::splat(0x6ED9_EBA1);
+    let k2 = W::splat(0x5A82_7999);
+    let k3 = W::splat(0x6ED9_EBA1);
     macro_rules! r1 {
         ($a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr) => {
             $a = $a.add($b.and($c).or($b.andnot($d))).add(x[$k]).rotl($s)
@@ -679,7 +642,7 @@ fn md4_lanes(msgs: &[&[u8]; MD4_LANES]) -> [[u8; 16]; MD4_LANES] {
                 w.0[l] = u32::from_le_bytes(blk[4 * k..4 * k + 4].try_into().unwrap());
             }
         }
-        md4_compress_lanes(&mut st, &x);
+        md4_rounds(&mut st, &x);
     }
     // Padding: the same shape for every lane (same length).
     let rem = len - full * 64;
@@ -697,7 +660,7 @@ fn md4_lanes(msgs: &[&[u8]; MD4_LANES]) -> [[u8; 16]; MD4_LANES] {
                 w.0[l] = u32::from_le_bytes(pad[off + 4 * k..off + 4 * k + 4].try_into().unwrap());
             }
         }
-        md4_compress_lanes(&mut st, &x);
+        md4_rounds(&mut st, &x);
     }
     let mut out = [[0u8; 16]; MD4_LANES];
     for (l, o) in out.iter_mut().enumerate() {
