@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor};
 use std::path::PathBuf;
 
-use rsync_tool::{DeltaOptions, PatchOptions, SignatureOptions, delta, patch, signature};
+use rsync_tool_core::{DeltaOptions, PatchOptions, SignatureOptions, delta, patch, signature};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();

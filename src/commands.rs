@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
-use rsync_tool::{
+use rsync_tool_core::{
     BufferSizes, DeltaOptions, Engine, PatchOptions, Role, Signature, SignatureOptions, Status,
     StrongHash, StrongLen, WeakSum,
 };
@@ -98,7 +98,7 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
-    fn blame(&self, err: rsync_tool::Error) -> anyhow::Error {
+    fn blame(&self, err: rsync_tool_core::Error) -> anyhow::Error {
         let name = match err.role() {
             Some(Role::Basis) => self.basis,
             Some(Role::Signature) => self.signature,
@@ -208,7 +208,7 @@ fn run_signature(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Re
         format!("signature {}", input.name),
         remaining(&input),
     );
-    let stats = rsync_tool::signature(progress.reader(&input.file), out.file(), &options)
+    let stats = rsync_tool_core::signature(progress.reader(&input.file), out.file(), &options)
         .map_err(|e| names.blame(e))?;
     progress.finish();
     out.commit()?;
@@ -367,13 +367,15 @@ fn run_patch(
         progress: Some(progress.counter()),
     };
     let stats = match expect_sha256 {
-        None => rsync_tool::patch_file(&basis_input.file, &delta_input.file, out.file(), &options)
-            .map_err(|e| names.blame(e))?,
+        None => {
+            rsync_tool_core::patch_file(&basis_input.file, &delta_input.file, out.file(), &options)
+                .map_err(|e| names.blame(e))?
+        }
         Some(expected) => {
             let written_through = out.is_written_through();
             let mut writer = HashingWriter::new(out.file());
             let stats =
-                rsync_tool::patch(&basis_input.file, &delta_input.file, &mut writer, &options)
+                rsync_tool_core::patch(&basis_input.file, &delta_input.file, &mut writer, &options)
                     .map_err(|e| names.blame(e))?;
             let got = writer.finish();
             if *expected != got {

@@ -7,7 +7,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use anyhow::Result;
-use rsync_tool::Status;
+use rsync_tool_core::Status;
 
 use crate::output::{io_error, status_error};
 

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use rsync_tool::Status;
+use rsync_tool_core::Status;
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
@@ -86,12 +86,12 @@ fn one_line(text: &str) -> String {
 /// rdiff's exit status for an error: the library's status, else 100 for I/O.
 fn status_of(err: &anyhow::Error) -> i32 {
     err.chain()
-        .find_map(|e| e.downcast_ref::<rsync_tool::Error>())
+        .find_map(|e| e.downcast_ref::<rsync_tool_core::Error>())
         .map_or(Status::Io.code(), |e| e.status().code())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
-        .filter_map(|e| e.downcast_ref::<rsync_tool::Error>())
-        .any(rsync_tool::Error::is_broken_pipe)
+        .filter_map(|e| e.downcast_ref::<rsync_tool_core::Error>())
+        .any(rsync_tool_core::Error::is_broken_pipe)
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Result;
-use rsync_tool::{Error, Status};
+use rsync_tool_core::{Error, Status};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -219,7 +219,7 @@ impl Output {
 
 /// An I/O error about `what` (which names the file), with status 100.
 pub fn io_error(what: String, err: io::Error) -> anyhow::Error {
-    anyhow::Error::new(Error::io(rsync_tool::Role::Output, &what, err))
+    anyhow::Error::new(Error::io(rsync_tool_core::Role::Output, &what, err))
 }
 
 /// An error with a message and an rdiff status.

@@ -4,12 +4,10 @@
 //! with status 101, and the additions (--sha256-file, --expect-sha256,
 //! completions, man).
 
-mod common;
-
 use std::path::Path;
 
+use crate::util::{gen_bytes, tempdir, write};
 use assert_cmd::Command;
-use common::{gen_bytes, tempdir, write};
 use predicates::prelude::*;
 
 /// rsync-tool, run in `dir`, with no terminal and no stdin.

@@ -18,8 +18,6 @@
 //! Regression tests below pin bugs the suites found in src (see the comment on
 //! each).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -30,8 +28,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{gen_bytes, rdiff, read_on_thread, shifting_edits, tempdir, tool};
-use rsync_tool::{DeltaOptions, SignatureOptions};
+use crate::util::{gen_bytes, rdiff, read_on_thread, shifting_edits, tempdir, tool};
+use rsync_tool_core::{DeltaOptions, SignatureOptions};
 
 // ------------------------------------------------------------------ fixtures
 
@@ -57,14 +55,14 @@ impl Fixtures {
         let basis = gen_bytes(0xe77, BASIS_LEN);
         let new = shifting_edits(&basis, 31, 4, 120);
         let mut sig = Vec::new();
-        rsync_tool::signature(
+        rsync_tool_core::signature(
             &basis[..],
             &mut sig,
             &SignatureOptions::for_size(BASIS_LEN as u64),
         )
         .expect("signature of the basis");
         let mut delta = Vec::new();
-        rsync_tool::delta(&sig[..], &new[..], &mut delta, &DeltaOptions::default())
+        rsync_tool_core::delta(&sig[..], &new[..], &mut delta, &DeltaOptions::default())
             .expect("delta of new");
         assert_eq!(sig.len(), 12 + 20 * ENTRY);
         assert!(
@@ -993,11 +991,11 @@ fn signature_strong_length_0_means_the_full_hash() {
     let mut blake = fx.sig.clone();
     blake[8..12].copy_from_slice(&[0; 4]);
     let mut md4 = Vec::new();
-    rsync_tool::signature(
+    rsync_tool_core::signature(
         &fx.basis[..],
         &mut md4,
         &SignatureOptions {
-            hash: rsync_tool::StrongHash::Md4,
+            hash: rsync_tool_core::StrongHash::Md4,
             ..SignatureOptions::for_size(BASIS_LEN as u64)
         },
     )

@@ -3,7 +3,7 @@
 //! cleanly and completes with it, `man -l` renders every page.
 //!
 //! After changing the CLI, refresh the committed copies with
-//! `UPDATE_GENERATED=1 cargo test --test generated`.
+//! `UPDATE_GENERATED=1 cargo test --test tests generated`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -64,7 +64,7 @@ fn committed_files_are_what_the_binary_prints() {
     assert!(
         stale.is_empty(),
         "{stale:?} differ from what `rsync-tool` prints now; refresh them with \
-         `UPDATE_GENERATED=1 cargo test --test generated` and commit them"
+         `UPDATE_GENERATED=1 cargo test --test tests generated` and commit them"
     );
 }
 

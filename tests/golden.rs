@@ -6,9 +6,7 @@
 //! These tests need no rdiff: inputs are regenerated from the data specs in
 //! tests/golden/cases.txt.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -9,9 +9,7 @@
 //!
 //! Without rdiff these tests warn loudly and pass; under CI=true they fail.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 

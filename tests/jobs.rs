@@ -4,9 +4,7 @@
 //! block, one block + 1, and several parallel chunks (2 MiB each) that do
 //! not divide the file.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 const SIZES: [usize; 5] = [0, 2048, 2049, 300_007, (5 << 20) + 12_345];
 const JOBS: [&str; 4] = ["1", "2", "3", "8"];

@@ -7,9 +7,7 @@
 //! reads 5 GiB. The full 5 GiB signature, compared byte for byte with rdiff's,
 //! is checked by `benches/bench.sh --big` (it takes rdiff ~11 s).
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::FileExt;
 use std::path::Path;

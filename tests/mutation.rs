@@ -15,8 +15,6 @@
 //!
 //! Inputs that fail a check are kept in target/tmp/mutation-failures/.
 
-mod common;
-
 use std::collections::HashSet;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
@@ -25,8 +23,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Rng, build_spec, rdiff, read_on_thread, tempdir, tool};
-use rsync_tool::format::{Command as DeltaCommand, DeltaParser};
+use crate::util::{Rng, build_spec, rdiff, read_on_thread, tempdir, tool};
+use rsync_tool_core::format::{Command as DeltaCommand, DeltaParser};
 
 /// Mutants per source file and kind: 6 sources x 2 kinds x 50 = 600 inputs,
 /// about 7 s in a debug build. RSYNC_TOOL_MUTANTS=N runs N per source and
@@ -506,7 +504,7 @@ fn compare_success(dir: &Path, kind: Kind, input: &[u8], rdiff: &Path) -> Vec<St
             if ours != theirs {
                 return vec![format!(
                     "patched output differs from rdiff's: {}",
-                    common::diff_bytes(&ours, &theirs).unwrap()
+                    crate::util::diff_bytes(&ours, &theirs).unwrap()
                 )];
             }
         }

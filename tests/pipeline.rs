@@ -2,9 +2,7 @@
 //! position the contract allows, alone and mixed with rdiff. In the
 //! scripts `$T` is rsync-tool and `$R` is rdiff.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// A basis and a NEW made from it by edits that keep and that shift alignment.

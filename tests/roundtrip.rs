@@ -10,14 +10,12 @@
 //! 3 s in a debug build); PROPTEST_CASES=N and PROPTEST_RNG_SEED=S explore
 //! further.
 
-mod common;
-
 use std::io::Cursor;
 
-use common::{Rng, gen_bytes, gen_text};
+use crate::util::{Rng, gen_bytes, gen_text};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use rsync_tool::{
+use rsync_tool_core::{
     BufferSizes, DeltaOptions, Engine, PatchOptions, Signature, SignatureOptions, StrongHash,
     StrongLen, WeakSum,
 };
@@ -273,7 +271,7 @@ fn round_trip(
     })?;
 
     let mut sig = Vec::new();
-    rsync_tool::signature(basis, &mut sig, &options)
+    rsync_tool_core::signature(basis, &mut sig, &options)
         .map_err(|e| TestCaseError::fail(format!("signature: {e}")))?;
     prop_assert_eq!(sig.len() as u64, params.signature_len(basis.len() as u64));
     prop_assert_eq!(&sig[..12], &params.header()[..]);
@@ -284,7 +282,7 @@ fn round_trip(
         ..DeltaOptions::default()
     };
     let mut delta = Vec::new();
-    rsync_tool::delta(&sig[..], new, &mut delta, &delta_options)
+    rsync_tool_core::delta(&sig[..], new, &mut delta, &delta_options)
         .map_err(|e| TestCaseError::fail(format!("delta: {e}")))?;
 
     let mut patched = Vec::new();
@@ -292,12 +290,12 @@ fn round_trip(
         buffers: buffers.patch,
         ..PatchOptions::default()
     };
-    rsync_tool::patch(Cursor::new(basis), &delta[..], &mut patched, &patch_options)
+    rsync_tool_core::patch(Cursor::new(basis), &delta[..], &mut patched, &patch_options)
         .map_err(|e| TestCaseError::fail(format!("patch: {e}")))?;
     if patched != new {
         return Err(TestCaseError::fail(format!(
             "patched result differs from NEW: {}",
-            common::diff_bytes(&patched, new).unwrap()
+            crate::util::diff_bytes(&patched, new).unwrap()
         )));
     }
 
@@ -307,7 +305,7 @@ fn round_trip(
     if patched != new {
         return Err(TestCaseError::fail(format!(
             "patch_file's result differs from NEW: {}",
-            common::diff_bytes(&patched, new).unwrap()
+            crate::util::diff_bytes(&patched, new).unwrap()
         )));
     }
 
@@ -325,9 +323,13 @@ fn round_trip(
     Ok(())
 }
 
-/// Patches with [`rsync_tool::patch_file`]: basis, delta and output in
+/// Patches with [`rsync_tool_core::patch_file`]: basis, delta and output in
 /// temporary files, the delta 3 bytes into its file.
-fn patch_files(basis: &[u8], delta: &[u8], options: &PatchOptions) -> rsync_tool::Result<Vec<u8>> {
+fn patch_files(
+    basis: &[u8],
+    delta: &[u8],
+    options: &PatchOptions,
+) -> rsync_tool_core::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom, Write};
     let file = |data: &[u8]| {
         let mut f = tempfile::tempfile().unwrap();
@@ -341,7 +343,7 @@ fn patch_files(basis: &[u8], delta: &[u8], options: &PatchOptions) -> rsync_tool
     let mut delta = file(&prefixed);
     delta.seek(SeekFrom::Start(3)).unwrap();
     let mut out = tempfile::tempfile().unwrap();
-    rsync_tool::patch_file(&basis, &delta, &out, options)?;
+    rsync_tool_core::patch_file(&basis, &delta, &out, options)?;
     let mut patched = Vec::new();
     out.seek(SeekFrom::Start(0)).unwrap();
     out.read_to_end(&mut patched).unwrap();

@@ -1,9 +1,7 @@
 //! SIGINT, SIGTERM and SIGHUP in the middle of a run leave no output and no
 //! temporary file, keep an existing output as it was, and exit 128 + N.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,9 +2,7 @@
 //! identical but for the speed figures (and the match line's counters, which
 //! describe each engine's own hash table).
 
-mod common;
-
-use common::*;
+use crate::util::*;
 use std::path::Path;
 
 /// The stderr lines with each `speed[...]` replaced, since times differ.

@@ -9,8 +9,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rsync_tool::format::{Command, DeltaParser};
-use rsync_tool::{BufferSizes, DeltaOptions, Signature};
+use rsync_tool_core::format::{Command, DeltaParser};
+use rsync_tool_core::{BufferSizes, DeltaOptions, Signature};
 use rsync_tool_fuzz::buffer_len;
 
 fn new_file() -> &'static [u8] {

@@ -15,7 +15,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::sync::{Mutex, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use rsync_tool::{BufferSizes, PatchOptions};
+use rsync_tool_core::{BufferSizes, PatchOptions};
 use rsync_tool_fuzz::{buffer_len, reference_patch};
 
 fn basis() -> &'static [u8] {
@@ -48,7 +48,7 @@ fn files() -> &'static Mutex<[File; 3]> {
 fn patch_files(
     delta: &[u8],
     options: &PatchOptions,
-) -> (rsync_tool::Result<Vec<u8>>, rsync_tool::Result<Vec<u8>>) {
+) -> (rsync_tool_core::Result<Vec<u8>>, rsync_tool_core::Result<Vec<u8>>) {
     let mut files = files().lock().unwrap();
     let [basis_file, delta_file, out_file] = &mut *files;
     delta_file.set_len(0).unwrap();
@@ -58,8 +58,8 @@ fn patch_files(
     out_file.set_len(0).unwrap();
     out_file.seek(SeekFrom::Start(0)).unwrap();
     let mut streamed = Vec::new();
-    let streamed = rsync_tool::patch(&*basis_file, delta, &mut streamed, options).map(|_| streamed);
-    let spliced = rsync_tool::patch_file(basis_file, delta_file, out_file, options).map(|_| {
+    let streamed = rsync_tool_core::patch(&*basis_file, delta, &mut streamed, options).map(|_| streamed);
+    let spliced = rsync_tool_core::patch_file(basis_file, delta_file, out_file, options).map(|_| {
         let mut out = Vec::new();
         out_file.seek(SeekFrom::Start(0)).unwrap();
         out_file.read_to_end(&mut out).unwrap();
@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
         ..PatchOptions::default()
     };
     let mut out = Vec::new();
-    let ours = rsync_tool::patch(Cursor::new(basis()), data, &mut out, &options);
+    let ours = rsync_tool_core::patch(Cursor::new(basis()), data, &mut out, &options);
     let reference = reference_patch(basis(), data);
     match patch_files(data, &options) {
         (Ok(streamed), Ok(spliced)) => assert!(spliced == streamed, "patch_file wrote other bytes"),

@@ -4,8 +4,8 @@
 
 use std::io::Read;
 
-use crate::engine::Input;
 use crate::error::{Error, Result, Role, Status};
+use crate::io::Input;
 use crate::params::{self, DELTA_MAGIC, MAX_BLOCK_LEN, SIG_HEADER_LEN, SignatureParams};
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.

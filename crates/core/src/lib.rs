@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::io::Cursor;
-//! use rsync_tool::{delta, patch, signature, DeltaOptions, PatchOptions, SignatureOptions};
+//! use rsync_tool_core::{delta, patch, signature, DeltaOptions, PatchOptions, SignatureOptions};
 //!
 //! let old = b"The quick brown fox jumps over the lazy dog.\n".repeat(200);
 //! let mut new = old.clone();
@@ -27,7 +27,7 @@
 //! let mut synced = Vec::new();
 //! patch(Cursor::new(&old), &dlt[..], &mut synced, &PatchOptions::default())?;
 //! assert_eq!(synced, new);
-//! # Ok::<(), rsync_tool::Error>(())
+//! # Ok::<(), rsync_tool_core::Error>(())
 //! ```
 
 use std::fs::File;
@@ -38,9 +38,11 @@ use std::time::Instant;
 
 mod apply;
 mod blocksums;
+#[cfg(feature = "librsync")]
 mod engine;
 mod error;
 pub mod format;
+mod io;
 mod matcher;
 pub mod params;
 #[cfg(target_os = "linux")]
@@ -53,8 +55,8 @@ pub use error::{Error, Result, Role, Status};
 pub use params::{SignatureParams, StrongHash, StrongLen, WeakSum};
 pub use stats::{DeltaStats, MatchStats, Op, Stats};
 
-use engine::{Buffers, PlainInput};
 use format::SignatureInput;
+use io::{Buffers, PlainInput};
 
 /// Default I/O buffer size of each step.
 pub const DEFAULT_BUFFER_LEN: usize = 256 * 1024;
@@ -120,6 +122,7 @@ pub enum Engine {
     #[default]
     Native,
     /// librsync 2.2's jobs, one thread.
+    #[cfg(feature = "librsync")]
     Librsync,
 }
 
@@ -163,6 +166,7 @@ pub fn signature<R: Read, W: Write>(
     let (params, _warning) = options.params()?;
     let stats = match options.engine {
         Engine::Native => blocksums::signature(&params, basis, &mut out, threads(options.jobs))?,
+        #[cfg(feature = "librsync")]
         Engine::Librsync => {
             let mut input = PlainInput {
                 reader: basis,
@@ -200,6 +204,7 @@ pub struct Signature {
 /// A loaded signature, in the form its engine searches.
 enum Blocks {
     Native(Box<matcher::BlockIndex>),
+    #[cfg(feature = "librsync")]
     Librsync(engine::LoadedSignature),
 }
 
@@ -217,6 +222,7 @@ impl Signature {
                 let index = matcher::BlockIndex::new(params, entries);
                 (Blocks::Native(Box::new(index)), stats)
             }
+            #[cfg(feature = "librsync")]
             Engine::Librsync => {
                 let (loaded, stats) = engine::load_signature(&mut input, options.buffers.engine())?;
                 (Blocks::Librsync(loaded), stats)
@@ -254,6 +260,7 @@ impl Signature {
             Blocks::Native(index) => {
                 matcher::delta_stream(index, new, &mut out, &tuning(options, 1))?
             }
+            #[cfg(feature = "librsync")]
             Blocks::Librsync(loaded) => {
                 let mut input = PlainInput {
                     reader: new,

@@ -2,9 +2,6 @@
 //! (the same one tests/golden/make.py implements), the data-spec interpreter
 //! of tests/golden/cases.txt, edits that make a NEW file from a basis, and
 //! running `rsync-tool` and `rdiff`.
-//!
-//! Each test binary uses a subset of this module.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::fs;

@@ -1,0 +1,18 @@
+//! rsync-tool's integration tests: one binary, a module per topic. They run
+//! the real `rsync-tool` binary (and Debian's `rdiff` where it is installed)
+//! or the library through its public API.
+
+mod cli;
+mod errors;
+mod generated;
+mod golden;
+mod interop;
+mod jobs;
+mod large_offsets;
+mod mutation;
+mod pipeline;
+mod progress;
+mod roundtrip;
+mod signals;
+mod stats;
+mod util;
