@@ -601,7 +601,7 @@ impl BlockIndex {
     /// be block boundaries; blocks are equal when their weak and strong sums are.
     fn equal_blocks(&self, at: u64, pos: u64, len: u64) -> u64 {
         let b = self.block_len as u64;
-        if at % b != 0 || pos % b != 0 || at == pos {
+        if !at.is_multiple_of(b) || !pos.is_multiple_of(b) || at == pos {
             return 0;
         }
         let (i, j) = ((pos / b) as usize, (at / b) as usize);
@@ -1193,11 +1193,11 @@ struct Recorder {
 impl Sink for Recorder {
     fn literal(&mut self, _data: &[u8], start: usize, end: usize) -> Result<()> {
         if end > start {
-            if let Some(Cmd::Literal { end: e, .. }) = self.cmds.last_mut() {
-                if *e == start {
-                    *e = end;
-                    return Ok(());
-                }
+            if let Some(Cmd::Literal { end: e, .. }) = self.cmds.last_mut()
+                && *e == start
+            {
+                *e = end;
+                return Ok(());
             }
             self.cmds.push(Cmd::Literal { start, end });
         }
@@ -1205,11 +1205,11 @@ impl Sink for Recorder {
     }
 
     fn copy(&mut self, pos: u64, len: u64) -> Result<()> {
-        if let Some(Cmd::Copy { pos: p, len: l }) = self.cmds.last_mut() {
-            if *p + *l == pos {
-                *l += len;
-                return Ok(());
-            }
+        if let Some(Cmd::Copy { pos: p, len: l }) = self.cmds.last_mut()
+            && *p + *l == pos
+        {
+            *l += len;
+            return Ok(());
         }
         self.cmds.push(Cmd::Copy { pos, len });
         Ok(())
@@ -1595,11 +1595,11 @@ impl Trajectory {
         if s > e {
             return;
         }
-        if let Some(last) = self.fresh.last_mut() {
-            if last.1 + 1 >= s {
-                last.1 = last.1.max(e);
-                return;
-            }
+        if let Some(last) = self.fresh.last_mut()
+            && last.1 + 1 >= s
+        {
+            last.1 = last.1.max(e);
+            return;
         }
         self.fresh.push((s, e));
     }
@@ -1609,11 +1609,11 @@ impl Trajectory {
         let mut best: Option<u64> = None;
         for &(s, e) in &self.fresh {
             let i = other.fresh.partition_point(|r| r.1 < s);
-            if let Some(&(os, _)) = other.fresh.get(i) {
-                if os <= e {
-                    best = Some(s.max(os));
-                    break;
-                }
+            if let Some(&(os, _)) = other.fresh.get(i)
+                && os <= e
+            {
+                best = Some(s.max(os));
+                break;
             }
         }
         for &(x, j) in &self.after {
@@ -2114,13 +2114,13 @@ mod tests {
                     delta.len()
                 );
             }
-            if let (Some(r), 2) = (rdiff(), jobs) {
-                if chunk == 64 * b {
-                    assert!(
-                        rdiff_patch(&r, basis, &delta) == new,
-                        "{name}: rdiff patch differs"
-                    );
-                }
+            if let (Some(r), 2) = (rdiff(), jobs)
+                && chunk == 64 * b
+            {
+                assert!(
+                    rdiff_patch(&r, basis, &delta) == new,
+                    "{name}: rdiff patch differs"
+                );
             }
             if jobs > 0 && chunk == 64 * b {
                 // same chunks: byte-identical for every jobs
