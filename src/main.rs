@@ -1,12 +1,12 @@
 //! `rsync-tool`: parse, run, print one line on failure, exit with rdiff's status.
 
 mod cli;
-mod commands;
-mod input;
-mod manpage;
-mod output;
+mod cmd;
+mod error;
+mod fs;
+mod generate;
 mod progress;
-mod verify;
+mod sha256;
 
 use std::io::Write;
 use std::panic;
@@ -14,33 +14,31 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use rsync_tool_core::Status;
+
+use crate::error::ExitStatus;
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
         progress::clear_for_exit();
         eprintln!("rsync-tool: internal error: {info}");
     }));
-    if let Err(err) = output::remove_temporaries_on_signal() {
-        eprintln!("rsync-tool: {err:#}");
-        return ExitCode::from(Status::Internal.code() as u8);
+    if let Err(err) = fs::remove_temporaries_on_signal() {
+        eprintln!("rsync-tool: {err}");
+        return ExitStatus::Internal.into();
     }
-    let args = cli::normalize_args(std::env::args_os());
+    let args = cli::rdiff_args::normalize_args(std::env::args_os());
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => return usage_exit(err),
     };
-    match panic::catch_unwind(|| commands::run(cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+    match panic::catch_unwind(|| cmd::run(cli)) {
+        Ok(Ok(())) => ExitStatus::Success.into(),
+        Ok(Err(err)) if err.is_broken_pipe() => ExitStatus::Success.into(),
         Ok(Err(err)) => {
-            let status = status_of(&err);
-            if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("rsync-tool: {err:#}");
-            ExitCode::from(status as u8)
+            eprintln!("rsync-tool: {err}");
+            err.status().into()
         }
-        Err(_) => ExitCode::from(Status::Internal.code() as u8),
+        Err(_) => ExitStatus::Internal.into(),
     }
 }
 
@@ -50,12 +48,12 @@ fn usage_exit(err: clap::Error) -> ExitCode {
     match err.kind() {
         ErrorKind::DisplayHelp => {
             let _ = err.print();
-            return ExitCode::SUCCESS;
+            return ExitStatus::Success.into();
         }
         ErrorKind::DisplayVersion => {
             // clap would name a subcommand ("rsync-tool-patch 0.1.0")
             let _ = writeln!(std::io::stdout(), "rsync-tool {}", cli::VERSION);
-            return ExitCode::SUCCESS;
+            return ExitStatus::Success.into();
         }
         _ => {}
     }
@@ -63,7 +61,7 @@ fn usage_exit(err: clap::Error) -> ExitCode {
         "rsync-tool: {} (see --help)",
         one_line(&err.render().to_string())
     );
-    ExitCode::from(Status::Syntax.code() as u8)
+    ExitStatus::Syntax.into()
 }
 
 /// clap's message without its usage block and tips, on one line: the
@@ -81,17 +79,4 @@ fn one_line(text: &str) -> String {
     } else {
         parts.join(" ")
     }
-}
-
-/// rdiff's exit status for an error: the library's status, else 100 for I/O.
-fn status_of(err: &anyhow::Error) -> i32 {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<rsync_tool_core::Error>())
-        .map_or(Status::Io.code(), |e| e.status().code())
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<rsync_tool_core::Error>())
-        .any(rsync_tool_core::Error::is_broken_pipe)
 }

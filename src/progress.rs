@@ -76,7 +76,6 @@ impl Progress {
     }
 
     /// The byte counter, for work that counts by itself (parallel readers).
-    #[allow(dead_code)]
     pub fn counter(&self) -> Counter {
         Arc::clone(&self.counter)
     }

@@ -1091,7 +1091,7 @@ fn copy_at_an_unseekable_offset_is_an_io_error() {
     check_all(&fx, &[row]);
 }
 
-/// Regression (src/cli.rs): rdiff reads -b, -S, -I and -O as C ints (popt);
+/// Regression (src/cli/mod.rs): rdiff reads -b, -S, -I and -O as C ints (popt);
 /// a value outside -2^31..2^31-1 is a usage error, status 101 ("number too
 /// large or too small"). We give 108 for -b and -S, and accept -I/-O (status
 /// 0). Reproducer: `rsync-tool -b 2147483648 signature basis out` -> 108;
@@ -1112,7 +1112,7 @@ fn numbers_outside_int_range_are_usage_errors() {
     );
 }
 
-/// Regression (src/cli.rs): rdiff parses numeric options with strtol base 0,
+/// Regression (src/cli/mod.rs): rdiff parses numeric options with strtol base 0,
 /// so `-b 010` is 8 (octal) and `-b 0x10` is 16; leading blanks are skipped
 /// and an empty value is 0. We read `-b 010` as 10 — a signature that differs
 /// from rdiff's for the same command line — and reject `0x10`, ` 5` and ``
@@ -1147,7 +1147,7 @@ fn numeric_options_are_read_like_strtol_base_0() {
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
 
-/// Regression (src/input.rs check_kind), low priority: a patch basis that is a
+/// Regression (src/fs/input.rs check_kind), low priority: a patch basis that is a
 /// seekable character device such as /dev/null is refused up front with 100
 /// ("is a character device"); rdiff seeks it like a file: an all-literal
 /// delta patches (status 0) and a COPY finds the basis empty (103).
@@ -1174,7 +1174,7 @@ fn seekable_character_device_basis() {
     );
 }
 
-/// Regression (src/output.rs), drop-in behaviour: `-f` onto an output that is
+/// Regression (src/fs/output.rs), drop-in behaviour: `-f` onto an output that is
 /// a symlink to a regular file replaces the symlink with a new regular file
 /// (the rename lands on the link), where rdiff writes through the link into
 /// its target. Reproducer: `echo old > t; ln -s t link; rsync-tool -f

@@ -1,5 +1,5 @@
 //! Arbitrary command lines through the binary's parser: rdiff-spelling
-//! normalisation (`cli::normalize_args`) and clap (`Cli::try_parse_from`),
+//! normalisation (`cli::rdiff_args::normalize_args`) and clap (`Cli::try_parse_from`),
 //! plus the rendering of clap's error, which the binary prints.
 //!
 //! The input is split on NUL bytes into arguments (not necessarily UTF-8).
@@ -14,7 +14,7 @@ use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../src/cli.rs"]
+#[path = "../../src/cli/mod.rs"]
 mod cli;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,13 +24,13 @@ fuzz_target!(|data: &[u8]| {
                 .map(|a| OsString::from_vec(a.to_vec())),
         )
         .collect();
-    let normalized = cli::normalize_args(args.clone());
+    let normalized = cli::rdiff_args::normalize_args(args.clone());
     assert_eq!(
         normalized.len(),
         args.len(),
         "normalize_args dropped or added arguments"
     );
-    let again = cli::normalize_args(normalized.clone());
+    let again = cli::rdiff_args::normalize_args(normalized.clone());
     assert_eq!(again, normalized, "normalize_args is not idempotent");
     match cli::Cli::try_parse_from(normalized) {
         Ok(parsed) => {

@@ -1,18 +1,17 @@
-//! The command line: clap definition, and the rewriting of rdiff's spellings
-//! that clap does not know (command-word prefixes, `-?`, options of one
-//! command written before its word).
+//! The command line: the clap definition, with the examples that `--help`
+//! and the man pages share, and (in [`rdiff_args`]) the rewriting of rdiff's
+//! spellings that clap does not know.
 //!
 //! `--help`, the man pages and the completion scripts all come from this one
 //! definition. A doc comment's first paragraph is the help line; the rest
-//! appears only in the man page.
+//! appears only in the man page. It imports only clap and std, so that the
+//! fuzz crate can include it with `#[path]`.
 
-use std::ffi::{OsStr, OsString};
+pub mod rdiff_args;
+
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
-use clap_complete::Shell;
-
-use crate::verify::{self, Sha256Digest};
 
 /// `--version` text: ours, and the engine and formats it speaks.
 pub const VERSION: &str = concat!(
@@ -34,15 +33,6 @@ pub const USAGE_LINES: [&str; 5] = [
 fn usage() -> String {
     USAGE_LINES.join("\n       ")
 }
-
-/// The example at the end of `--help`: the three steps.
-pub const EXAMPLE: &str = "\
-A missing path or '-' is stdin or stdout; options may stand anywhere.
-
-Example (sync old.pdf to new.pdf's content in three steps):
-  rsync-tool signature old.pdf old.sig
-  rsync-tool delta old.sig new.pdf out.delta
-  rsync-tool patch old.pdf out.delta synced.pdf";
 
 /// Heading of the options that shape a new signature.
 const SIGNATURE_OPTIONS: &str = "Signature options";
@@ -77,7 +67,7 @@ const BUFFER_OPTIONS: &str = "Buffer options";
     disable_help_flag = true,
     propagate_version = true,
     args_override_self = true,
-    after_help = EXAMPLE
+    after_help = main_after_help()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -282,7 +272,7 @@ pub enum Command {
     /// a strong hash; it is what a delta is made against. With no -b, the
     /// block length is rdiff 2.3's recommendation for BASIS's size, so the
     /// signature is byte for byte the one rdiff writes.
-    #[command(disable_help_flag = true, override_usage = USAGE_LINES[0], after_help = SIGNATURE_EXAMPLE)]
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[0], after_help = help_examples(SIGNATURE_EXAMPLES))]
     Signature {
         /// The old file [default: stdin]
         #[arg(value_hint = ValueHint::FilePath)]
@@ -297,7 +287,7 @@ pub enum Command {
     /// pieces of the basis that NEWFILE still contains are copied, the rest
     /// is carried in the delta. The signature is held in memory; NEWFILE is
     /// read once, from start to end.
-    #[command(disable_help_flag = true, override_usage = USAGE_LINES[1], after_help = DELTA_EXAMPLE)]
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[1], after_help = help_examples(DELTA_EXAMPLES))]
     Delta {
         /// The signature of the old file ('-': stdin)
         #[arg(value_hint = ValueHint::FilePath)]
@@ -323,7 +313,7 @@ pub enum Command {
     /// BASIS must be the file the delta's signature was made of, and it must
     /// be seekable (a file, not a pipe): the delta copies pieces of it by
     /// position.
-    #[command(disable_help_flag = true, override_usage = USAGE_LINES[2], after_help = PATCH_EXAMPLE)]
+    #[command(disable_help_flag = true, override_usage = USAGE_LINES[2], after_help = help_examples(PATCH_EXAMPLES))]
     Patch {
         /// The old file; a file, not a pipe
         #[arg(value_hint = ValueHint::FilePath)]
@@ -346,8 +336,8 @@ pub enum Command {
         /// with status 106 all the same. Patching to /dev/null checks a
         /// delta without writing anything.
         #[arg(long = "expect-sha256", value_name = "HEX",
-        value_hint = ValueHint::Other, value_parser = verify::parse_digest)]
-        expect_sha256: Option<Sha256Digest>,
+        value_hint = ValueHint::Other, value_parser = sha256_hex)]
+        expect_sha256: Option<[u8; SHA256_LEN]>,
     },
     /// Print a completion script for SHELL
     ///
@@ -357,7 +347,7 @@ pub enum Command {
     #[command(disable_help_flag = true, override_usage = USAGE_LINES[3])]
     Completions {
         /// The shell
-        shell: Shell,
+        shell: ShellArg,
     },
     /// Print a man page (roff) for rsync-tool or one of its commands
     ///
@@ -369,23 +359,173 @@ pub enum Command {
     },
 }
 
-/// Examples at the end of `signature --help`.
-pub const SIGNATURE_EXAMPLE: &str = "\
-Examples:
-  rsync-tool signature old.img old.sig
-  ssh host rsync-tool signature /srv/old.img > old.sig";
+/// An example of a page: what it does (for the man page), its command
+/// lines, and whether `--help` shows it too.
+pub struct Example {
+    /// The sentence before the lines in the man page; `None` for an example
+    /// only `--help` shows.
+    pub man: Option<&'static str>,
+    /// The command lines.
+    pub lines: &'static [&'static str],
+    /// Whether `--help` shows the lines too.
+    pub help: bool,
+}
 
-/// Examples at the end of `delta --help`.
-pub const DELTA_EXAMPLE: &str = "\
-Examples:
-  rsync-tool delta old.sig new.img new.delta
-  rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta";
+/// Examples of `rsync-tool(1)`; `--help` shows the first.
+pub const MAIN_EXAMPLES: &[Example] = &[
+    Example {
+        man: Some("Sync old.pdf to the content of new.pdf in three steps:"),
+        lines: &[
+            "rsync-tool signature old.pdf old.sig",
+            "rsync-tool delta old.sig new.pdf out.delta",
+            "rsync-tool patch old.pdf out.delta synced.pdf",
+        ],
+        help: true,
+    },
+    Example {
+        man: Some(
+            "Update /srv/old.img on host from a local new.img; only the signature and the delta cross the network:",
+        ),
+        lines: &[
+            "ssh host rsync-tool signature /srv/old.img |",
+            "  rsync-tool delta - new.img |",
+            "  ssh host rsync-tool patch /srv/old.img - /srv/new.img",
+        ],
+        help: false,
+    },
+    Example {
+        man: Some("Make sure the result is right before it replaces anything:"),
+        lines: &[
+            "rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta",
+            "rsync-tool patch -f --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta old.img",
+        ],
+        help: false,
+    },
+];
 
-/// Examples at the end of `patch --help`.
-pub const PATCH_EXAMPLE: &str = "\
-Examples:
-  rsync-tool patch old.img new.delta new.img
-  rsync-tool patch --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta new.img";
+/// Examples of `signature`.
+pub const SIGNATURE_EXAMPLES: &[Example] = &[
+    Example {
+        man: Some("The signature of a file, with rdiff's default parameters:"),
+        lines: &["rsync-tool signature old.img old.sig"],
+        help: true,
+    },
+    Example {
+        man: Some("The signature of a remote file, brought here:"),
+        lines: &["ssh host rsync-tool signature /srv/old.img > old.sig"],
+        help: true,
+    },
+    Example {
+        man: Some("An old-style signature (rsync's rollsum and MD4, as librsync before 1.0 made):"),
+        lines: &["rsync-tool signature -R rollsum -H md4 old.img old.sig"],
+        help: false,
+    },
+];
+
+/// Examples of `delta`.
+pub const DELTA_EXAMPLES: &[Example] = &[
+    Example {
+        man: Some("The delta of new.img against the signature of an old copy:"),
+        lines: &["rsync-tool delta old.sig new.img new.delta"],
+        help: true,
+    },
+    Example {
+        man: Some("The same, also recording new.img's SHA-256 for checking the patched result:"),
+        lines: &["rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta"],
+        help: true,
+    },
+    Example {
+        man: Some("A delta of data arriving on a pipe:"),
+        lines: &["pg_dump db | rsync-tool delta old.sig - dump.delta"],
+        help: false,
+    },
+];
+
+/// Examples of `patch`.
+pub const PATCH_EXAMPLES: &[Example] = &[
+    Example {
+        man: Some("Rebuild the new file from the old copy and the delta:"),
+        lines: &["rsync-tool patch old.img new.delta new.img"],
+        help: true,
+    },
+    Example {
+        man: None,
+        lines: &[
+            "rsync-tool patch --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta new.img",
+        ],
+        help: true,
+    },
+    Example {
+        man: Some("Update the old copy in place, only if the result has the expected digest:"),
+        lines: &[
+            "rsync-tool patch -f --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta old.img",
+        ],
+        help: false,
+    },
+    Example {
+        man: Some("Check a delta without writing anything:"),
+        lines: &["rsync-tool patch --expect-sha256 \"$HEX\" old.img new.delta /dev/null"],
+        help: false,
+    },
+];
+
+/// The lines of the examples `--help` shows, indented under "Examples:".
+fn help_examples(examples: &[Example]) -> String {
+    help_lines("Examples:", examples)
+}
+
+fn help_lines(heading: &str, examples: &[Example]) -> String {
+    let mut text = heading.to_string();
+    for line in examples.iter().filter(|e| e.help).flat_map(|e| e.lines) {
+        text.push_str("\n  ");
+        text.push_str(line);
+    }
+    text
+}
+
+/// The end of `rsync-tool --help`: a reminder and the three steps.
+fn main_after_help() -> String {
+    let steps = help_lines(
+        "Example (sync old.pdf to new.pdf's content in three steps):",
+        MAIN_EXAMPLES,
+    );
+    format!("A missing path or '-' is stdin or stdout; options may stand anywhere.\n\n{steps}")
+}
+
+/// The shells `completions` writes scripts for (clap_complete's, named here
+/// so that this file needs only clap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Elvish,
+    Fish,
+    Powershell,
+    Zsh,
+}
+
+/// Length of a SHA-256 digest in bytes.
+pub const SHA256_LEN: usize = 32;
+
+/// Reads `--expect-sha256`: 64 hex digits, in either case, as `sha256sum`
+/// prints them.
+pub fn sha256_hex(text: &str) -> Result<[u8; SHA256_LEN], String> {
+    let malformed = || {
+        format!(
+            "expected 64 hex digits (as sha256sum prints), got {} characters",
+            text.chars().count()
+        )
+    };
+    if text.len() != 2 * SHA256_LEN || !text.is_ascii() {
+        return Err(malformed());
+    }
+    let mut bytes = [0; SHA256_LEN];
+    for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| malformed())?;
+        *byte = u8::from_str_radix(pair, 16)
+            .map_err(|_| format!("'{pair}' is not a pair of hex digits"))?;
+    }
+    Ok(bytes)
+}
 
 /// Parses a number as rdiff's option parser (popt) does: C's `strtol` with
 /// base 0 (`010` is octal, `0x10` hex, leading blanks skipped, an empty
@@ -417,159 +557,33 @@ fn c_int(text: &str) -> Result<i32, String> {
     i32::try_from(value).map_err(|_| too_big())
 }
 
-/// Short options that take a value, so the command word can be found.
-const SHORT_WITH_VALUE: &[char] = &['b', 'S', 'H', 'R', 'I', 'O', 'j'];
-/// Long options that take a value (when not written `--opt=V`).
-const LONG_WITH_VALUE: &[&str] = &[
-    "--block-size",
-    "--sum-size",
-    "--hash",
-    "--rollsum",
-    "--input-size",
-    "--output-size",
-    "--jobs",
-    "--engine",
-    "--sha256-file",
-    "--expect-sha256",
-];
-/// Options of one command; written before the command word, they are moved
-/// after it, so that they too may stand anywhere.
-const COMMAND_OPTIONS: &[&str] = &["--sha256-file", "--expect-sha256"];
-/// The command words in rdiff's order of prefix matching.
-const PREFIXED_COMMANDS: &[&str] = &["signature", "delta", "patch"];
-
-/// Rewrites rdiff's spellings into clap's: `-?` becomes `-h`, a prefix of
-/// a command word (`s`, `del`, `pat`, as rdiff's `isprefix`) the full word,
-/// and an option of one command written before the word moves after it.
-pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    let mut out: Vec<OsString> = Vec::new();
-    let mut moved: Vec<OsString> = Vec::new();
-    let mut command_seen = false;
-    let mut value_next = false;
-    let mut move_value = false;
-    let mut options_ended = false;
-    for (i, arg) in args.into_iter().enumerate() {
-        if i == 0 || (command_seen && (options_ended || arg != "-?")) {
-            if arg == "--" {
-                options_ended = true;
-            }
-            out.push(arg);
-            continue;
-        }
-        if value_next {
-            value_next = false;
-            (if move_value { &mut moved } else { &mut out }).push(arg);
-            continue;
-        }
-        let text = arg.to_string_lossy().into_owned();
-        if !options_ended && text == "--" {
-            options_ended = true;
-            out.push(arg);
-            continue;
-        }
-        if !options_ended && text.starts_with("--") {
-            let name = text.split('=').next().unwrap_or_default();
-            value_next = LONG_WITH_VALUE.contains(&text.as_str());
-            move_value = COMMAND_OPTIONS.contains(&name);
-            (if move_value { &mut moved } else { &mut out }).push(arg);
-            continue;
-        }
-        if !options_ended && text.starts_with('-') && text.len() > 1 {
-            if text == "-?" {
-                out.push(OsString::from("-h"));
-                continue;
-            }
-            for (pos, c) in text.char_indices().skip(1) {
-                if SHORT_WITH_VALUE.contains(&c) {
-                    value_next = pos + c.len_utf8() == text.len();
-                    break;
-                }
-            }
-            move_value = false;
-            out.push(arg);
-            continue;
-        }
-        command_seen = true;
-        out.push(expand_command(&arg));
-        out.append(&mut moved);
-    }
-    out.append(&mut moved);
-    out
-}
-
-fn expand_command(word: &OsStr) -> OsString {
-    let text = word.to_string_lossy();
-    if !text.is_empty()
-        && let Some(full) = PREFIXED_COMMANDS.iter().find(|c| c.starts_with(&*text))
-    {
-        return OsString::from(full);
-    }
-    word.to_os_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn norm(args: &[&str]) -> Vec<String> {
-        normalize_args(args.iter().map(OsString::from))
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect()
+    /// `printf abc | sha256sum`
+    const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn digests_read_in_either_case() {
+        let upper = sha256_hex(&ABC.to_uppercase()).unwrap();
+        assert_eq!(sha256_hex(ABC).unwrap(), upper);
+        assert_eq!(upper[..2], [0xba, 0x78]);
     }
 
     #[test]
-    fn command_prefixes_expand_like_rdiff() {
-        assert_eq!(norm(&["r", "s", "a"]), ["r", "signature", "a"]);
-        assert_eq!(norm(&["r", "sig", "a"]), ["r", "signature", "a"]);
-        assert_eq!(norm(&["r", "del", "x"]), ["r", "delta", "x"]);
-        assert_eq!(norm(&["r", "pat", "x"]), ["r", "patch", "x"]);
-        assert_eq!(norm(&["r", "patchy", "x"]), ["r", "patchy", "x"]);
-        assert_eq!(norm(&["r", "p", "s"]), ["r", "patch", "s"]);
-    }
-
-    #[test]
-    fn option_values_are_not_taken_for_the_command() {
-        assert_eq!(
-            norm(&["r", "-b", "512", "s"]),
-            ["r", "-b", "512", "signature"]
-        );
-        assert_eq!(norm(&["r", "-b512", "d"]), ["r", "-b512", "delta"]);
-        assert_eq!(
-            norm(&["r", "-fsb", "64", "p"]),
-            ["r", "-fsb", "64", "patch"]
-        );
-        assert_eq!(
-            norm(&["r", "--hash", "md4", "s"]),
-            ["r", "--hash", "md4", "signature"]
-        );
-        assert_eq!(
-            norm(&["r", "--hash=md4", "s"]),
-            ["r", "--hash=md4", "signature"]
-        );
-        assert_eq!(norm(&["r", "-?"]), ["r", "-h"]);
-        assert_eq!(norm(&["r", "s", "-?"]), ["r", "signature", "-h"]);
-        assert_eq!(
-            norm(&["r", "s", "--", "-?"]),
-            ["r", "signature", "--", "-?"]
-        );
-        assert_eq!(norm(&["r", "-", "s"]), ["r", "-", "s"]);
-    }
-
-    #[test]
-    fn options_of_one_command_move_after_its_word() {
-        assert_eq!(
-            norm(&["r", "--expect-sha256", "ab", "-f", "p", "x"]),
-            ["r", "-f", "patch", "--expect-sha256", "ab", "x"]
-        );
-        assert_eq!(
-            norm(&["r", "--sha256-file=h", "d", "s", "n"]),
-            ["r", "delta", "--sha256-file=h", "s", "n"]
-        );
-        assert_eq!(
-            norm(&["r", "--sha256-file", "h"]),
-            ["r", "--sha256-file", "h"]
-        );
+    fn malformed_digests_are_refused() {
+        for bad in [
+            "",
+            "abc",
+            &ABC[1..],
+            &format!("{ABC}0"),
+            &ABC.replace('b', "g"),
+            &ABC.replacen("ba", "é", 1),
+            &format!(" {}", &ABC[1..]),
+        ] {
+            assert!(sha256_hex(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Man pages and shell completions, generated from the clap definition in
-//! [`crate::cli`], so they say what `--help` says.
+//! [`crate::cli`], so they say what `--help` says, with the same examples.
 //!
 //! The pages carry no date, so the same binary always prints the same bytes
 //! and the copies committed under `man/` can be checked for freshness.
@@ -11,41 +11,53 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
-use crate::cli::{Cli, Page, USAGE_LINES};
+use crate::cli::{
+    Cli, DELTA_EXAMPLES, Example, MAIN_EXAMPLES, PATCH_EXAMPLES, Page, SIGNATURE_EXAMPLES,
+    ShellArg, USAGE_LINES,
+};
+use crate::error::ExitStatus;
 
-/// rdiff's exit statuses (librsync's `rs_result`), as the contract gives them.
-const EXIT_STATUSES: &[(&str, &str)] = &[
-    ("0", "Done (also --help, --version)."),
+/// What each exit status means, for the man pages.
+const EXIT_STATUSES: &[(ExitStatus, &str)] = &[
+    (ExitStatus::Success, "Done (also --help, --version)."),
     (
-        "100",
+        ExitStatus::Io,
         "I/O error: missing input, permission, disk full, output exists without -f, \
          basis is a directory or a pipe.",
     ),
     (
-        "101",
+        ExitStatus::Syntax,
         "Usage error: bad or unknown option (including -z), unknown -H/-R value, \
          no or unknown command, too many or too few arguments, malformed --expect-sha256.",
     ),
     (
-        "103",
+        ExitStatus::InputEnded,
         "Input ended early: truncated signature or delta, COPY past the end of the basis.",
     ),
-    ("104", "Bad magic number: not a signature, not a delta."),
     (
-        "106",
+        ExitStatus::BadMagic,
+        "Bad magic number: not a signature, not a delta.",
+    ),
+    (
+        ExitStatus::Corrupt,
         "Corrupt input: implausible header, zero-length or negative COPY or LITERAL, \
          reserved opcode; the result does not match --expect-sha256.",
     ),
-    ("107", "Internal error (should never be seen)."),
     (
-        "108",
+        ExitStatus::Internal,
+        "Internal error (should never be seen).",
+    ),
+    (
+        ExitStatus::Param,
         "Bad parameter: -S longer than the hash or below -1, negative or absurd -b.",
     ),
-    (
-        "128+N",
-        "Ended by signal N (SIGHUP, SIGINT, SIGTERM), after removing the unfinished output.",
-    ),
 ];
+
+/// The exit status of a run ended by a signal, after the others.
+const SIGNAL_STATUS: (&str, &str) = (
+    "128+N",
+    "Ended by signal N (SIGHUP, SIGINT, SIGTERM), after removing the unfinished output.",
+);
 
 /// Environment variables the program reads.
 const ENVIRONMENT: &[(&str, &str)] = &[
@@ -56,84 +68,15 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("TERM", "When dumb, no progress is shown."),
 ];
 
-/// The examples of one page: a sentence, then the command lines it explains.
-type Examples = &'static [(&'static str, &'static [&'static str])];
-
-const MAIN_EXAMPLES: Examples = &[
-    (
-        "Sync old.pdf to the content of new.pdf in three steps:",
-        &[
-            "rsync-tool signature old.pdf old.sig",
-            "rsync-tool delta old.sig new.pdf out.delta",
-            "rsync-tool patch old.pdf out.delta synced.pdf",
-        ],
-    ),
-    (
-        "Update /srv/old.img on host from a local new.img; only the signature and the delta cross the network:",
-        &[
-            "ssh host rsync-tool signature /srv/old.img |",
-            "  rsync-tool delta - new.img |",
-            "  ssh host rsync-tool patch /srv/old.img - /srv/new.img",
-        ],
-    ),
-    (
-        "Make sure the result is right before it replaces anything:",
-        &[
-            "rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta",
-            "rsync-tool patch -f --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta old.img",
-        ],
-    ),
-];
-
-const SIGNATURE_EXAMPLES: Examples = &[
-    (
-        "The signature of a file, with rdiff's default parameters:",
-        &["rsync-tool signature old.img old.sig"],
-    ),
-    (
-        "The signature of a remote file, brought here:",
-        &["ssh host rsync-tool signature /srv/old.img > old.sig"],
-    ),
-    (
-        "An old-style signature (rsync's rollsum and MD4, as librsync before 1.0 made):",
-        &["rsync-tool signature -R rollsum -H md4 old.img old.sig"],
-    ),
-];
-
-const DELTA_EXAMPLES: Examples = &[
-    (
-        "The delta of new.img against the signature of an old copy:",
-        &["rsync-tool delta old.sig new.img new.delta"],
-    ),
-    (
-        "The same, also recording new.img's SHA-256 for checking the patched result:",
-        &["rsync-tool delta --sha256-file new.sha256 old.sig new.img new.delta"],
-    ),
-    (
-        "A delta of data arriving on a pipe:",
-        &["pg_dump db | rsync-tool delta old.sig - dump.delta"],
-    ),
-];
-
-const PATCH_EXAMPLES: Examples = &[
-    (
-        "Rebuild the new file from the old copy and the delta:",
-        &["rsync-tool patch old.img new.delta new.img"],
-    ),
-    (
-        "Update the old copy in place, only if the result has the expected digest:",
-        &[
-            "rsync-tool patch -f --expect-sha256 \"$(cut -d' ' -f1 new.sha256)\" old.img new.delta old.img",
-        ],
-    ),
-    (
-        "Check a delta without writing anything:",
-        &["rsync-tool patch --expect-sha256 \"$HEX\" old.img new.delta /dev/null"],
-    ),
-];
-
 /// Writes the completion script for `shell`.
-pub fn completions(shell: Shell, out: &mut dyn Write) -> io::Result<()> {
+pub fn completions(shell: ShellArg, out: &mut dyn Write) -> io::Result<()> {
+    let shell = match shell {
+        ShellArg::Bash => Shell::Bash,
+        ShellArg::Elvish => Shell::Elvish,
+        ShellArg::Fish => Shell::Fish,
+        ShellArg::Powershell => Shell::PowerShell,
+        ShellArg::Zsh => Shell::Zsh,
+    };
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "rsync-tool", &mut buf);
     if shell == Shell::Bash {
@@ -279,7 +222,13 @@ fn commands_section(top: &clap::Command) -> Roff {
 }
 
 fn exit_status_section() -> Roff {
-    list_section("EXIT STATUS", EXIT_STATUSES)
+    let codes: Vec<(String, &str)> = EXIT_STATUSES
+        .iter()
+        .map(|(status, text)| (status.code().to_string(), *text))
+        .chain([(SIGNAL_STATUS.0.to_string(), SIGNAL_STATUS.1)])
+        .collect();
+    let items: Vec<(&str, &str)> = codes.iter().map(|(c, t)| (c.as_str(), *t)).collect();
+    list_section("EXIT STATUS", &items)
 }
 
 /// A section of tagged paragraphs.
@@ -294,18 +243,20 @@ fn list_section(title: &str, items: &[(&str, &str)]) -> Roff {
     roff
 }
 
-fn examples_section(examples: Examples) -> Roff {
+/// The examples that have a sentence for the man page.
+fn examples_section(examples: &[Example]) -> Roff {
     let mut roff = Roff::new();
     roff.control("SH", ["EXAMPLES"]);
-    for (i, (text, lines)) in examples.iter().enumerate() {
+    let in_man = examples.iter().filter_map(|e| Some((e.man?, e.lines)));
+    for (i, (text, lines)) in in_man.enumerate() {
         if i > 0 {
             roff.control("PP", []);
         }
-        roff.text([roman(*text)]);
+        roff.text([roman(text)]);
         roff.control("PP", []);
         roff.control("RS", ["4"]);
         roff.control("nf", []);
-        for line in *lines {
+        for line in lines {
             roff.text([roman(*line)]);
         }
         roff.control("fi", []);
@@ -369,6 +320,31 @@ mod tests {
         }
         assert!(page(None).contains(".SH COMMANDS"));
         assert!(page(Some(Page::Patch)).contains("expect\\-sha256"));
+    }
+
+    #[test]
+    fn every_shell_of_clap_complete_is_offered() {
+        use clap::ValueEnum;
+        let names = |values: Vec<Option<clap::builder::PossibleValue>>| -> Vec<String> {
+            values
+                .into_iter()
+                .map(|v| v.unwrap().get_name().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(
+                ShellArg::value_variants()
+                    .iter()
+                    .map(ShellArg::to_possible_value)
+                    .collect()
+            ),
+            names(
+                Shell::value_variants()
+                    .iter()
+                    .map(Shell::to_possible_value)
+                    .collect()
+            )
+        );
     }
 
     #[test]

@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Mutex;
 
-use anyhow::Result;
-use rsync_tool_core::{Error, Status};
+use crate::error::{Error, ExitStatus, Result};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -29,7 +28,7 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// so an interrupted run leaves nothing behind.
 pub fn remove_temporaries_on_signal() -> Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .map_err(|e| io_error("cannot install signal handlers".to_string(), e))?;
+        .map_err(|e| Error::io("cannot install signal handlers", e))?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,7 +103,7 @@ impl Output {
             let stdout = io::stdout()
                 .as_fd()
                 .try_clone_to_owned()
-                .map_err(|e| io_error("stdout: cannot write".to_string(), e))?;
+                .map_err(|e| Error::io("stdout: cannot write", e))?;
             return Ok(Output {
                 name: "stdout".to_string(),
                 kind: Kind::Through(File::from(stdout)),
@@ -114,23 +113,24 @@ impl Output {
         let existing = match fs::metadata(path) {
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error(format!("{name}: cannot write"), e)),
+            Err(e) => return Err(Error::io(format_args!("{name}: cannot write"), e)),
         };
         if existing.is_some() && !force {
-            return Err(status_error(
-                Status::Io,
+            return Err(Error::new(
+                ExitStatus::Io,
                 format!("{name}: output exists (use -f to overwrite)"),
             ));
         }
         match existing {
-            Some(meta) if meta.is_dir() => {
-                Err(status_error(Status::Io, format!("{name}: is a directory")))
-            }
+            Some(meta) if meta.is_dir() => Err(Error::new(
+                ExitStatus::Io,
+                format!("{name}: is a directory"),
+            )),
             Some(meta) if !meta.is_file() => {
                 let file = OpenOptions::new()
                     .write(true)
                     .open(path)
-                    .map_err(|e| io_error(format!("{name}: cannot write"), e))?;
+                    .map_err(|e| Error::io(format_args!("{name}: cannot write"), e))?;
                 Ok(Output {
                     name,
                     kind: Kind::Through(file),
@@ -143,7 +143,7 @@ impl Output {
                 // Through a symlink, as rdiff writes: replace its target, keep the link.
                 let target = match existing {
                     Some(_) => fs::canonicalize(path)
-                        .map_err(|e| io_error(format!("{name}: cannot resolve"), e))?,
+                        .map_err(|e| Error::io(format_args!("{name}: cannot resolve"), e))?,
                     None => path.to_path_buf(),
                 };
                 let path = target.as_path();
@@ -161,13 +161,15 @@ impl Output {
                     .suffix(".tmp")
                     .permissions(Permissions::from_mode(mode))
                     .tempfile_in(dir)
-                    .map_err(|e| io_error(format!("{name}: cannot create"), e))?;
+                    .map_err(|e| Error::io(format_args!("{name}: cannot create"), e))?;
                 pending.push(temp.path().to_path_buf());
                 drop(pending);
                 if existing.is_some() {
                     temp.as_file()
                         .set_permissions(Permissions::from_mode(mode))
-                        .map_err(|e| io_error(format!("{name}: cannot set permissions"), e))?;
+                        .map_err(|e| {
+                            Error::io(format_args!("{name}: cannot set permissions"), e)
+                        })?;
                 }
                 Ok(Output {
                     name,
@@ -206,23 +208,13 @@ impl Output {
         match self.kind {
             Kind::Through(mut file) => file
                 .flush()
-                .map_err(|e| io_error(format!("{name}: write failed"), e)),
+                .map_err(|e| Error::io(format_args!("{name}: write failed"), e)),
             Kind::Atomic { temp, dest } => temp.persist(&dest).map_err(|e| {
-                io_error(
-                    format!("{name}: cannot rename the finished output into place"),
+                Error::io(
+                    format_args!("{name}: cannot rename the finished output into place"),
                     e,
                 )
             }),
         }
     }
-}
-
-/// An I/O error about `what` (which names the file), with status 100.
-pub fn io_error(what: String, err: io::Error) -> anyhow::Error {
-    anyhow::Error::new(Error::io(rsync_tool_core::Role::Output, &what, err))
-}
-
-/// An error with a message and an rdiff status.
-pub fn status_error(status: Status, message: String) -> anyhow::Error {
-    anyhow::Error::new(Error::new(status, message))
 }

@@ -6,10 +6,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-use anyhow::Result;
-use rsync_tool_core::Status;
-
-use crate::output::{io_error, status_error};
+use crate::error::{Error, ExitStatus, Result};
 
 /// An open input file or stdin.
 pub struct Input {
@@ -30,7 +27,7 @@ impl Input {
                 let fd = io::stdin()
                     .as_fd()
                     .try_clone_to_owned()
-                    .map_err(|e| io_error("stdin: cannot read".to_string(), e))?;
+                    .map_err(|e| Error::io("stdin: cannot read", e))?;
                 ("stdin".to_string(), File::from(fd))
             }
             Some(path) => {
@@ -38,14 +35,14 @@ impl Input {
                 if let Ok(meta) = std::fs::metadata(path) {
                     check_kind(&name, &meta, seekable)?;
                 }
-                let file =
-                    File::open(path).map_err(|e| io_error(format!("{name}: cannot open"), e))?;
+                let file = File::open(path)
+                    .map_err(|e| Error::io(format_args!("{name}: cannot open"), e))?;
                 (name, file)
             }
         };
         let meta = file
             .metadata()
-            .map_err(|e| io_error(format!("{name}: cannot read"), e))?;
+            .map_err(|e| Error::io(format_args!("{name}: cannot read"), e))?;
         check_kind(&name, &meta, seekable)?;
         Ok(Input { name, file, meta })
     }
@@ -71,5 +68,5 @@ fn check_kind(name: &str, meta: &Metadata, seekable: bool) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(status_error(Status::Io, format!("{name}: {what}")))
+    Err(Error::new(ExitStatus::Io, format!("{name}: {what}")))
 }

@@ -1,0 +1,219 @@
+//! rdiff's spellings of a command line that clap does not know: command-word
+//! prefixes (`s`, `del`, `pat`, as rdiff's `isprefix`), `-?`, and options
+//! of one command written before its word.
+
+use std::ffi::{OsStr, OsString};
+
+use clap::CommandFactory;
+
+use super::Cli;
+
+/// What the rewriting needs to know of the options, read from the clap
+/// definition so that a new option cannot be forgotten.
+struct Known {
+    /// Short options that take a value, so the command word can be found.
+    short_with_value: Vec<char>,
+    /// Long options that take a value (when not written `--opt=V`).
+    long_with_value: Vec<String>,
+    /// Options of one command; written before the command word, they are
+    /// moved after it, so that they too may stand anywhere.
+    command_options: Vec<String>,
+}
+
+impl Known {
+    fn new() -> Known {
+        let top = Cli::command();
+        let mut known = Known {
+            short_with_value: Vec::new(),
+            long_with_value: Vec::new(),
+            command_options: Vec::new(),
+        };
+        let commands = top.get_subcommands().map(|sub| (sub, true));
+        for (cmd, of_one_command) in std::iter::once((&top, false)).chain(commands) {
+            for arg in cmd.get_arguments().filter(|a| !a.is_positional()) {
+                let longs: Vec<String> = arg
+                    .get_long()
+                    .into_iter()
+                    .chain(arg.get_all_aliases().unwrap_or_default())
+                    .map(|l| format!("--{l}"))
+                    .collect();
+                if arg.get_action().takes_values() {
+                    known.short_with_value.extend(arg.get_short());
+                    known
+                        .short_with_value
+                        .extend(arg.get_all_short_aliases().unwrap_or_default());
+                    known.long_with_value.extend(longs.iter().cloned());
+                }
+                if of_one_command && !arg.is_global_set() {
+                    known.command_options.extend(longs);
+                }
+            }
+        }
+        known
+    }
+}
+
+/// The command words in rdiff's order of prefix matching.
+const PREFIXED_COMMANDS: &[&str] = &["signature", "delta", "patch"];
+
+/// Rewrites rdiff's spellings into clap's: `-?` becomes `-h`, a prefix of
+/// a command word (`s`, `del`, `pat`, as rdiff's `isprefix`) the full word,
+/// and an option of one command written before the word moves after it.
+pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let known = Known::new();
+    let mut out: Vec<OsString> = Vec::new();
+    let mut moved: Vec<OsString> = Vec::new();
+    let mut command_seen = false;
+    let mut value_next = false;
+    let mut move_value = false;
+    let mut options_ended = false;
+    for (i, arg) in args.into_iter().enumerate() {
+        if i == 0 || (command_seen && (options_ended || arg != "-?")) {
+            if arg == "--" {
+                options_ended = true;
+            }
+            out.push(arg);
+            continue;
+        }
+        if value_next {
+            value_next = false;
+            (if move_value { &mut moved } else { &mut out }).push(arg);
+            continue;
+        }
+        let text = arg.to_string_lossy().into_owned();
+        if !options_ended && text == "--" {
+            options_ended = true;
+            out.push(arg);
+            continue;
+        }
+        if !options_ended && text.starts_with("--") {
+            let name = text.split('=').next().unwrap_or_default();
+            value_next = known.long_with_value.contains(&text);
+            move_value = known.command_options.iter().any(|o| o == name);
+            (if move_value { &mut moved } else { &mut out }).push(arg);
+            continue;
+        }
+        if !options_ended && text.starts_with('-') && text.len() > 1 {
+            if text == "-?" {
+                out.push(OsString::from("-h"));
+                continue;
+            }
+            for (pos, c) in text.char_indices().skip(1) {
+                if known.short_with_value.contains(&c) {
+                    value_next = pos + c.len_utf8() == text.len();
+                    break;
+                }
+            }
+            move_value = false;
+            out.push(arg);
+            continue;
+        }
+        command_seen = true;
+        out.push(expand_command(&arg));
+        out.append(&mut moved);
+    }
+    out.append(&mut moved);
+    out
+}
+
+fn expand_command(word: &OsStr) -> OsString {
+    let text = word.to_string_lossy();
+    if !text.is_empty()
+        && let Some(full) = PREFIXED_COMMANDS.iter().find(|c| c.starts_with(&*text))
+    {
+        return OsString::from(full);
+    }
+    word.to_os_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(args: &[&str]) -> Vec<String> {
+        normalize_args(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn command_prefixes_expand_like_rdiff() {
+        assert_eq!(norm(&["r", "s", "a"]), ["r", "signature", "a"]);
+        assert_eq!(norm(&["r", "sig", "a"]), ["r", "signature", "a"]);
+        assert_eq!(norm(&["r", "del", "x"]), ["r", "delta", "x"]);
+        assert_eq!(norm(&["r", "pat", "x"]), ["r", "patch", "x"]);
+        assert_eq!(norm(&["r", "patchy", "x"]), ["r", "patchy", "x"]);
+        assert_eq!(norm(&["r", "p", "s"]), ["r", "patch", "s"]);
+    }
+
+    #[test]
+    fn option_values_are_not_taken_for_the_command() {
+        assert_eq!(
+            norm(&["r", "-b", "512", "s"]),
+            ["r", "-b", "512", "signature"]
+        );
+        assert_eq!(norm(&["r", "-b512", "d"]), ["r", "-b512", "delta"]);
+        assert_eq!(
+            norm(&["r", "-fsb", "64", "p"]),
+            ["r", "-fsb", "64", "patch"]
+        );
+        assert_eq!(
+            norm(&["r", "--hash", "md4", "s"]),
+            ["r", "--hash", "md4", "signature"]
+        );
+        assert_eq!(
+            norm(&["r", "--hash=md4", "s"]),
+            ["r", "--hash=md4", "signature"]
+        );
+        assert_eq!(norm(&["r", "-?"]), ["r", "-h"]);
+        assert_eq!(norm(&["r", "s", "-?"]), ["r", "signature", "-h"]);
+        assert_eq!(
+            norm(&["r", "s", "--", "-?"]),
+            ["r", "signature", "--", "-?"]
+        );
+        assert_eq!(norm(&["r", "-", "s"]), ["r", "-", "s"]);
+    }
+
+    #[test]
+    fn options_of_one_command_move_after_its_word() {
+        assert_eq!(
+            norm(&["r", "--expect-sha256", "ab", "-f", "p", "x"]),
+            ["r", "-f", "patch", "--expect-sha256", "ab", "x"]
+        );
+        assert_eq!(
+            norm(&["r", "--sha256-file=h", "d", "s", "n"]),
+            ["r", "delta", "--sha256-file=h", "s", "n"]
+        );
+        assert_eq!(
+            norm(&["r", "--sha256-file", "h"]),
+            ["r", "--sha256-file", "h"]
+        );
+    }
+
+    #[test]
+    fn options_with_values_come_from_the_definition() {
+        let known = Known::new();
+        let mut short = known.short_with_value.clone();
+        short.sort();
+        assert_eq!(short, ['H', 'I', 'O', 'R', 'S', 'b', 'j']);
+        let mut long = known.long_with_value.clone();
+        long.sort();
+        assert_eq!(
+            long,
+            [
+                "--block-size",
+                "--engine",
+                "--expect-sha256",
+                "--hash",
+                "--input-size",
+                "--jobs",
+                "--output-size",
+                "--rollsum",
+                "--sha256-file",
+                "--sum-size",
+            ]
+        );
+        assert_eq!(known.command_options, ["--sha256-file", "--expect-sha256"]);
+    }
+}

@@ -1,0 +1,139 @@
+//! `delta`: the delta of NEWFILE against a signature, and its SHA-256 if asked.
+
+use std::io::{Seek, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rsync_tool_core::{DeltaOptions, Signature};
+
+use super::{Names, buffers, engine, jobs, progress_when, remaining, report};
+use crate::cli::Options;
+use crate::error::{Error, ExitStatus, Result};
+use crate::fs::{Input, Output};
+use crate::progress::Progress;
+use crate::sha256::{HashingReader, sha256_of_file, sha256sum_line};
+
+/// Writes the delta of `new` against `sig` to `delta`, and NEWFILE's
+/// SHA-256 to `sha256_file` if given.
+pub fn run(
+    opts: &Options,
+    sig: &Path,
+    new: Option<&Path>,
+    delta: Option<&Path>,
+    sha256_file: Option<&Path>,
+) -> Result<()> {
+    let sig_input = Input::open(Some(sig), false)?;
+    let new_input = Input::open(new, false)?;
+    if let Some(path) = sha256_file {
+        check_sha256_file(path, delta)?;
+    }
+    let mut out = Output::open(delta, opts.force)?;
+    let mut sha_out = sha256_file
+        .map(|path| Output::open(Some(path), opts.force))
+        .transpose()?;
+    let out_name = out.name().to_string();
+    let names = Names {
+        basis: "",
+        signature: &sig_input.name,
+        new: &new_input.name,
+        delta: &out_name,
+        output: &out_name,
+    };
+    let mut options = DeltaOptions {
+        buffers: buffers(opts)?,
+        jobs: jobs(opts),
+        engine: engine(opts),
+        progress: None,
+    };
+    let mut signature = Signature::load(&sig_input.file, &options).map_err(|e| names.blame(e))?;
+    report(opts, &[signature.load_stats().rdiff_line()]);
+    if opts.verbose {
+        let p = signature.params();
+        eprintln!(
+            "rsync-tool: {}: {} + {}, block length {}, strong sum {} bytes",
+            sig_input.name,
+            p.weak.name(),
+            p.strong.name(),
+            p.block_len,
+            p.strong_len
+        );
+    }
+    let progress = Progress::start(
+        progress_when(opts),
+        format!("delta {}", new_input.name),
+        remaining(&new_input),
+    );
+    // A file is searched by position on -j threads (and hashed, if asked,
+    // on one more); a pipe is read in order on one, hashed in the same pass.
+    let (stats, matching, digest) = if new_input.size().is_some() {
+        options.progress = Some(progress.counter());
+        let start = (&new_input.file)
+            .stream_position()
+            .map_err(|e| Error::io(format_args!("{}: cannot read", new_input.name), e))?;
+        let stop = AtomicBool::new(false);
+        let (result, hashed) = std::thread::scope(|scope| {
+            let hashing = sha_out
+                .is_some()
+                .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, &stop)));
+            let result = signature.delta_file(&new_input.file, out.file(), &options);
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let hashed = hashing.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (result, hashed)
+        });
+        let (stats, matching) = result.map_err(|e| names.blame(e))?;
+        let digest = hashed
+            .transpose()
+            .map_err(|e| Error::io(format_args!("{}: read failed", new_input.name), e))?
+            .flatten();
+        (stats, matching, digest)
+    } else {
+        let mut new_reader =
+            HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());
+        let (stats, matching) = signature
+            .delta(&mut new_reader, out.file(), &options)
+            .map_err(|e| names.blame(e))?;
+        let digest = new_reader
+            .finish()
+            .map_err(|e| Error::io(format_args!("{}: read failed", new_input.name), e))?;
+        (stats, matching, digest)
+    };
+    progress.finish();
+    if let (Some(sha_out), Some(digest)) = (&mut sha_out, digest) {
+        let name = new.map_or(&b"-"[..], |p| p.as_os_str().as_bytes());
+        let sha_name = sha_out.name().to_string();
+        sha_out
+            .file()
+            .write_all(&sha256sum_line(&digest, name))
+            .map_err(|e| Error::io(format_args!("{sha_name}: write failed"), e))?;
+    }
+    out.commit()?;
+    if let Some(sha_out) = sha_out {
+        sha_out.commit()?;
+    }
+    report(opts, &[matching.rdiff_line(), stats.rdiff_line()]);
+    Ok(())
+}
+
+/// `--sha256-file` must not be the delta itself, nor share stdout with it.
+fn check_sha256_file(path: &Path, delta: Option<&Path>) -> Result<()> {
+    let is_stdout = |p: Option<&Path>| p.is_none_or(|p| p.as_os_str() == "-");
+    if is_stdout(Some(path)) && is_stdout(delta) {
+        return Err(Error::new(
+            ExitStatus::Syntax,
+            "--sha256-file -: the delta already goes to stdout; name a file".to_string(),
+        ));
+    }
+    if delta == Some(path) {
+        return Err(Error::new(
+            ExitStatus::Syntax,
+            format!(
+                "--sha256-file {}: that is the delta output; name another file",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}

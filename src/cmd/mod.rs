@@ -1,0 +1,148 @@
+//! Running the commands: one module each opens its files, calls the
+//! library and reports; what they share is here.
+
+mod delta;
+mod patch;
+mod signature;
+
+use std::io::{self, Seek, Write};
+
+use rsync_tool_core::{BufferSizes, Engine, Role};
+
+use crate::cli::{Cli, Command, EngineArg, Options};
+use crate::error::{Error, ExitStatus, Result};
+use crate::fs::Input;
+use crate::generate;
+use crate::progress::When;
+use crate::sha256::Sha256Digest;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let opts = &cli.options;
+    match &cli.command {
+        None => Err(Error::new(
+            ExitStatus::Syntax,
+            "no command given: use signature, delta or patch (see --help)",
+        )),
+        Some(Command::Signature { basis, signature }) => {
+            signature::run(opts, basis.as_deref(), signature.as_deref())
+        }
+        Some(Command::Delta {
+            signature,
+            newfile,
+            delta,
+            sha256_file,
+        }) => delta::run(
+            opts,
+            signature,
+            newfile.as_deref(),
+            delta.as_deref(),
+            sha256_file.as_deref(),
+        ),
+        Some(Command::Patch {
+            basis,
+            delta,
+            newfile,
+            expect_sha256,
+        }) => patch::run(
+            opts,
+            basis,
+            delta.as_deref(),
+            newfile.as_deref(),
+            expect_sha256.map(Sha256Digest::from),
+        ),
+        Some(Command::Completions { shell }) => {
+            print_to_stdout(|out| generate::completions(*shell, out))
+        }
+        Some(Command::Man { command }) => print_to_stdout(|out| generate::man_page(*command, out)),
+    }
+}
+
+/// Writes generated text to stdout; a closed stdout is a quiet end.
+fn print_to_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let mut stdout = io::stdout().lock();
+    write(&mut stdout)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("stdout: write failed", e))
+}
+
+/// When to show progress, from `--progress` and `--no-progress` (the last
+/// one given wins).
+fn progress_when(opts: &Options) -> When {
+    if opts.no_progress {
+        When::Never
+    } else if opts.progress {
+        When::Always
+    } else {
+        When::Auto
+    }
+}
+
+/// The bytes left to read in an input of known size: stdin redirected from
+/// a file may already be part-way through it.
+fn remaining(input: &Input) -> Option<u64> {
+    let size = input.size()?;
+    let offset = (&input.file).stream_position().unwrap_or(0);
+    Some(size.saturating_sub(offset))
+}
+
+/// Names the files of one command, so a library error can say which is at fault.
+struct Names<'a> {
+    basis: &'a str,
+    signature: &'a str,
+    new: &'a str,
+    delta: &'a str,
+    output: &'a str,
+}
+
+impl Names<'_> {
+    fn blame(&self, err: rsync_tool_core::Error) -> Error {
+        let name = match err.role() {
+            Some(Role::Basis) => self.basis,
+            Some(Role::Signature) => self.signature,
+            Some(Role::New) => self.new,
+            Some(Role::Delta) => self.delta,
+            Some(Role::Output) => self.output,
+            None => return err.into(),
+        };
+        Error::about(name, err)
+    }
+}
+
+fn buffers(opts: &Options) -> Result<BufferSizes> {
+    let size = |value: i32, flag: &str| -> Result<Option<usize>> {
+        match value {
+            0 => Ok(None),
+            v if v > 0 => Ok(Some(usize::try_from(v).unwrap_or(usize::MAX).min(1 << 30))),
+            v => Err(Error::new(
+                ExitStatus::Param,
+                format!("invalid {flag} {v}: a buffer size must be positive"),
+            )),
+        }
+    };
+    let default = BufferSizes::default();
+    Ok(BufferSizes {
+        input: size(opts.input_size, "input size")?.unwrap_or(default.input),
+        output: size(opts.output_size, "output size")?.unwrap_or(default.output),
+    })
+}
+
+/// Worker threads from `-j` (0: one per core).
+fn jobs(opts: &Options) -> usize {
+    opts.jobs.map_or(0, usize::from)
+}
+
+fn engine(opts: &Options) -> Engine {
+    match opts.engine {
+        EngineArg::Native => Engine::Native,
+        EngineArg::Librsync => Engine::Librsync,
+    }
+}
+
+fn report(opts: &Options, lines: &[String]) {
+    if opts.statistics {
+        for line in lines {
+            eprintln!("librsync: {line}");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The files a command reads and writes: inputs (files or stdin, with what
+//! `fstat` says of them) and outputs that are never half-written.
+
+mod input;
+mod output;
+
+pub use input::Input;
+pub use output::{Output, remove_temporaries_on_signal};
