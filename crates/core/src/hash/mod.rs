@@ -23,7 +23,7 @@ pub(crate) fn weak_sum(kind: WeakSum, block: &[u8]) -> u32 {
 
 /// One block's full strong sum (MD4: 16 bytes, then zeros; BLAKE2b: 32
 /// bytes). A signature entry holds its first `strong_len` bytes.
-#[cfg(any(test, feature = "testdata"))]
+#[cfg(test)]
 pub(crate) fn strong_sum(
     kind: crate::format::params::StrongHash,
     block: &[u8],
