@@ -8,7 +8,7 @@
 //! bounded memory (a delta holds the signature in memory, nothing more), and
 //! the files are byte-compatible with librsync 2.3's `rdiff`.
 //!
-//! The modules follow the pipeline: [`format`] (magic numbers, headers, the
+//! The modules follow the pipeline: [`format`](mod@format) (magic numbers, headers, the
 //! delta command stream), `hash` (each block sum once), `signature` (the
 //! parallel signature pipelines), `delta` (index, scan, emit, the streaming
 //! and parallel paths), `patch` (apply, window, splice), and `engine`, the

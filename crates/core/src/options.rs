@@ -111,13 +111,13 @@ impl SignatureOptions {
 pub struct DeltaOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
-    /// Worker threads for [`Signature::delta_file`]; 0 means one per core.
+    /// Worker threads for [`Signature::delta_file`](crate::Signature::delta_file); 0 means one per core.
     /// The delta is the same for any number.
     pub jobs: usize,
     /// The engine that searches for matching blocks.
     pub engine: Engine,
     /// Counts the bytes of NEW read so far, for a progress display, where the
-    /// library reads NEW itself ([`Signature::delta_file`]).
+    /// library reads NEW itself ([`Signature::delta_file`](crate::Signature::delta_file)).
     pub progress: Option<Arc<AtomicU64>>,
 }
 
