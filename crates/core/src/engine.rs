@@ -1,180 +1,74 @@
-//! librsync as the reference engine: its signature, loadsig and delta jobs
-//! (from the `rsync-tool-librsync` wrapper) driven over `Read`/`Write`.
-//! (Patching is done in Rust by `apply`, which needs no engine.)
-//!
-//! librsync is compiled with NDEBUG, so its asserts are gone: every byte given
-//! to a job here has been checked by [`crate::format`] first.
+//! The engines behind [`Engine`]: one [`Backend`] trait (make a signature,
+//! load one into a [`Searcher`] that writes deltas), the native and the
+//! librsync implementations side by side, and the one place an [`Engine`]
+//! is mapped to its implementation ([`backend`]).
 
-use std::io::Write;
-use std::time::Instant;
+#[cfg(feature = "librsync")]
+mod librsync;
+mod native;
 
-use rsync_tool_librsync as librsync;
+use std::fs::File;
+use std::io::{Read, Write};
 
-use crate::error::{Error, Result, Role, Status};
-use crate::io::{Buffers, Input};
-use crate::params::SignatureParams;
-use crate::stats::{MatchStats, Op, Stats};
+use crate::error::Result;
+use crate::format::SignatureInput;
+use crate::format::params::SignatureParams;
+use crate::io::Counted;
+use crate::options::{DeltaOptions, Engine, SignatureOptions};
+use crate::stats::{MatchStats, Stats};
 
-/// One `step` of a librsync job.
-type StepFn<'j> = dyn FnMut(&[u8], bool, &mut [u8]) -> std::result::Result<librsync::Step, librsync::JobError>
-    + 'j;
+/// What an engine does: the signature of a basis, and loading a signature.
+pub(crate) trait Backend: Sync {
+    /// Writes the signature of `basis` with `params` to `out` (not flushed).
+    fn signature(
+        &self,
+        params: &SignatureParams,
+        basis: &mut dyn Read,
+        out: &mut dyn Write,
+        options: &SignatureOptions,
+    ) -> Result<Stats>;
 
-/// Runs a job to completion, feeding it `input` and writing what it
-/// produces to `output`; returns the bytes read and written.
-fn run(
-    step: &mut StepFn<'_>,
-    op: Op,
-    input: &mut dyn Input,
-    output: &mut dyn Write,
-    bufs: Buffers,
-) -> Result<(u64, u64)> {
-    let mut inbuf = vec![0u8; bufs.input.max(1)];
-    let mut outbuf = vec![0u8; bufs.output.max(1)];
-    let (mut start, mut end) = (0usize, 0usize);
-    let (mut in_bytes, mut out_bytes) = (0u64, 0u64);
-    let mut eof = false;
-    loop {
-        if start > 0 && (start == end || end == inbuf.len()) {
-            inbuf.copy_within(start..end, 0);
-            end -= start;
-            start = 0;
-        }
-        if !eof && end < inbuf.len() {
-            let n = input.read_into(&mut inbuf[end..])?;
-            if n == 0 {
-                eof = true;
-            }
-            end += n;
-        }
-        let done = step(&inbuf[start..end], eof, &mut outbuf).map_err(|e| job_failed(op, e))?;
-        start += done.consumed;
-        in_bytes += done.consumed as u64;
-        out_bytes += done.produced as u64;
-        if done.produced > 0 {
-            output
-                .write_all(&outbuf[..done.produced])
-                .map_err(|e| Error::io(Role::Output, "write failed", e))?;
-        }
-        if done.done {
-            return Ok((in_bytes, out_bytes));
-        }
-        if done.consumed == 0 && done.produced == 0 && (eof || end == inbuf.len()) {
-            return Err(job_failed(
-                op,
-                librsync::JobError {
-                    code: librsync::RS_INTERNAL_ERROR,
-                    detail: librsync::last_message().unwrap_or_else(|| "no detail".to_string()),
-                },
-            ));
-        }
+    /// Loads the block entries of a signature whose header gave `params`;
+    /// the statistics' byte count is the engine's, the rest the caller's.
+    fn load(
+        &self,
+        params: SignatureParams,
+        input: &mut SignatureInput<&mut dyn Read>,
+        options: &DeltaOptions,
+    ) -> Result<(Box<dyn Searcher>, Stats)>;
+}
+
+/// A signature loaded by an engine, searched to write deltas.
+pub(crate) trait Searcher: Send {
+    /// Writes the delta of `new`, read sequentially, to `out` (not flushed).
+    fn delta(
+        &mut self,
+        new: &mut dyn Read,
+        out: &mut dyn Write,
+        options: &DeltaOptions,
+    ) -> Result<(Stats, MatchStats)>;
+
+    /// Writes the delta of the rest of the file `new` to `out` (not
+    /// flushed); by default read sequentially, counted for progress.
+    fn delta_file(
+        &mut self,
+        new: &File,
+        out: &mut dyn Write,
+        options: &DeltaOptions,
+    ) -> Result<(Stats, MatchStats)> {
+        let mut counted = Counted {
+            reader: new,
+            counter: options.progress.as_deref(),
+        };
+        self.delta(&mut counted, out, options)
     }
 }
 
-fn job_failed(op: Op, e: librsync::JobError) -> Error {
-    Error::new(
-        Status::from_rs_result(e.code),
-        format!("librsync {} job failed: {}", op.name(), e.detail),
-    )
-}
-
-fn stats(
-    op: Op,
-    s: librsync::JobStats,
-    (in_bytes, out_bytes): (u64, u64),
-    started: Instant,
-) -> Stats {
-    Stats {
-        op,
-        lit_cmds: s.lit_cmds,
-        lit_bytes: s.lit_bytes,
-        lit_cmdbytes: s.lit_cmdbytes,
-        copy_cmds: s.copy_cmds,
-        copy_bytes: s.copy_bytes,
-        copy_cmdbytes: s.copy_cmdbytes,
-        false_matches: s.false_matches,
-        sig_blocks: s.sig_blocks,
-        block_len: s.block_len,
-        in_bytes,
-        out_bytes,
-        elapsed: started.elapsed(),
+/// The implementation of `engine`: the one place an engine is chosen.
+pub(crate) fn backend(engine: Engine) -> &'static dyn Backend {
+    match engine {
+        Engine::Native => &native::Native,
+        #[cfg(feature = "librsync")]
+        Engine::Librsync => &librsync::Librsync,
     }
-}
-
-/// Writes the signature of everything `input` yields, with librsync's
-/// `rs_sig_begin` job.
-pub(crate) fn signature(
-    params: &SignatureParams,
-    input: &mut dyn Input,
-    output: &mut dyn Write,
-    bufs: Buffers,
-) -> Result<Stats> {
-    let started = Instant::now();
-    let mut job = librsync::Job::signature(
-        params.block_len as usize,
-        params.strong_len as usize,
-        params.magic(),
-    )
-    .map_err(|e| job_failed(Op::Signature, e))?;
-    let counts = run(
-        &mut |i, e, o| job.step(i, e, o),
-        Op::Signature,
-        input,
-        output,
-        bufs,
-    )?;
-    Ok(stats(Op::Signature, job.stats(), counts, started))
-}
-
-/// A signature loaded into librsync, with its block hash table built.
-pub(crate) type LoadedSignature = librsync::Signature;
-
-/// Loads a signature from validated bytes (`rs_loadsig_begin`) and builds its
-/// hash table.
-pub(crate) fn load_signature(
-    input: &mut dyn Input,
-    bufs: Buffers,
-) -> Result<(LoadedSignature, Stats)> {
-    let started = Instant::now();
-    let mut job = librsync::LoadJob::new().map_err(|e| job_failed(Op::LoadSig, e))?;
-    let counts = run(
-        &mut |i, e, o| job.step(i, e, o),
-        Op::LoadSig,
-        input,
-        &mut std::io::sink(),
-        bufs,
-    )?;
-    let stats = stats(Op::LoadSig, job.stats(), counts, started);
-    let sig = job
-        .finish()
-        .map_err(|e| Error::new(Status::from_rs_result(e.code), e.detail))?;
-    Ok((sig, stats))
-}
-
-/// Writes the delta of `input` against a loaded signature (`rs_delta_begin`).
-pub(crate) fn delta(
-    sig: &mut LoadedSignature,
-    input: &mut dyn Input,
-    output: &mut dyn Write,
-    bufs: Buffers,
-) -> Result<(Stats, MatchStats)> {
-    let started = Instant::now();
-    let mut job = librsync::Job::delta(sig).map_err(|e| job_failed(Op::Delta, e))?;
-    let counts = run(
-        &mut |i, e, o| job.step(i, e, o),
-        Op::Delta,
-        input,
-        output,
-        bufs,
-    )?;
-    let stats = stats(Op::Delta, job.stats(), counts, started);
-    drop(job);
-    let m = sig.match_counters();
-    let matching = MatchStats {
-        searches: m.searches,
-        matches: m.matches,
-        weak_compares: m.weak_compares,
-        strong_compares: m.strong_compares,
-        strong_calcs: m.strong_calcs,
-    };
-    Ok((stats, matching))
 }

@@ -1,9 +1,44 @@
-//! Reading the inputs: the source a step reads validated bytes from, and
-//! the buffer sizes it reads and writes with.
+//! Reading the inputs: the one read loop that retries on EINTR, the source a
+//! step reads validated bytes from, and the one reader that counts what
+//! passes through it.
 
-use std::io::Read;
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Role};
+
+/// Runs an I/O call again for as long as a signal interrupts it (EINTR):
+/// every read of the crate goes through here.
+#[inline]
+pub(crate) fn retry<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match call() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            done => return done,
+        }
+    }
+}
+
+/// One read of up to `buf.len()` bytes; a failure is blamed on `role`.
+pub(crate) fn read<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8], role: Role) -> Result<usize> {
+    retry(|| reader.read(buf)).map_err(|e| Error::io(role, "read failed", e))
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub(crate) fn read_full<R: Read + ?Sized>(
+    reader: &mut R,
+    buf: &mut [u8],
+    role: Role,
+) -> Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match read(reader, &mut buf[got..], role)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
 
 /// Where a job reads its input from: a source of already-validated bytes.
 pub(crate) trait Input {
@@ -11,27 +46,18 @@ pub(crate) trait Input {
     fn read_into(&mut self, buf: &mut [u8]) -> Result<usize>;
 }
 
-/// A plain reader as job input; read errors are blamed on `role`.
-pub(crate) struct PlainInput<R> {
+/// A reader that adds what it reads to a progress counter, if there is one.
+pub(crate) struct Counted<'a, R> {
     pub reader: R,
-    pub role: Role,
+    pub counter: Option<&'a AtomicU64>,
 }
 
-impl<R: Read> Input for PlainInput<R> {
-    fn read_into(&mut self, buf: &mut [u8]) -> Result<usize> {
-        loop {
-            match self.reader.read(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(self.role, "read failed", e)),
-            }
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if let Some(counter) = self.counter {
+            counter.fetch_add(n as u64, Ordering::Relaxed);
         }
+        Ok(n)
     }
-}
-
-/// Buffer sizes for driving a job (rdiff's `-I` and `-O`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Buffers {
-    pub input: usize,
-    pub output: usize,
 }

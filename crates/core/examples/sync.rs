@@ -2,7 +2,7 @@
 //! steps, and reports how much had to travel:
 //!
 //! ```sh
-//! cargo run --example sync -- OLD NEW OUT
+//! cargo run -p rsync-tool-core --example sync -- OLD NEW OUT
 //! ```
 //!
 //! writes OUT with NEW's content, built from OLD and a delta. In real use

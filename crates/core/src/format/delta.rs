@@ -1,205 +1,12 @@
-//! Reading signature and delta files: headers, the delta command stream,
-//! sniffing what a wrong file is, and validation with rdiff 2.3.2's statuses
-//! before any byte reaches the C engine.
+//! The delta command stream: rdiff's opcode table, the streaming parser that
+//! checks every command, and the encoder of the native delta engine.
 
-use std::io::Read;
-
+use super::describe_magic;
+use super::params::DELTA_MAGIC;
 use crate::error::{Error, Result, Role, Status};
-use crate::io::Input;
-use crate::params::{self, DELTA_MAGIC, MAX_BLOCK_LEN, SIG_HEADER_LEN, SignatureParams};
 
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-pub(crate) fn read_full(reader: &mut dyn Read, buf: &mut [u8], role: Role) -> Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(role, "read failed", e)),
-        }
-    }
-    Ok(got)
-}
-
-/// Names the kind of file a magic number belongs to, for error messages.
-pub(crate) fn describe_magic(bytes: &[u8]) -> String {
-    if bytes.len() < 4 {
-        return "too short to have a magic number".to_string();
-    }
-    let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    if magic == DELTA_MAGIC {
-        "it is a delta".to_string()
-    } else if params::kind_of_magic(magic).is_some() && magic != 0 {
-        "it is a signature".to_string()
-    } else if bytes.starts_with(&[0x1f, 0x8b]) {
-        "it is gzip data".to_string()
-    } else if bytes.starts_with(b"BZh") {
-        "it is bzip2 data".to_string()
-    } else {
-        format!("unknown magic number {magic:#010x}")
-    }
-}
-
-/// Reads and checks a signature header, in the order rdiff 2.3.2 does, so
-/// that each malformed header gets rdiff's status. A strong length of 0
-/// means the full hash, as rdiff reads it.
-pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignatureParams> {
-    let mut h = [0u8; SIG_HEADER_LEN];
-    let got = read_full(reader, &mut h, Role::Signature)?;
-    let field = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    let kind = (got >= 4)
-        .then(|| params::kind_of_magic(field(0)))
-        .flatten();
-    let foreign = |what: String| match kind {
-        Some(_) => what,
-        None => format!("not a signature ({}): {what}", describe_magic(&h[..got])),
-    };
-    let truncated = || {
-        let what = if got == 0 {
-            "signature is empty".to_string()
-        } else {
-            foreign(format!("truncated inside its header ({got} of 12 bytes)"))
-        };
-        Error::new(Status::InputEnded, what).about(Role::Signature)
-    };
-    let corrupt = |what: String| Error::new(Status::Corrupt, foreign(what)).about(Role::Signature);
-    if got < 8 {
-        return Err(truncated());
-    }
-    let block_len = field(4);
-    if block_len == 0 || block_len > i32::MAX as u32 {
-        return Err(corrupt(format!("implausible block length {block_len}")));
-    }
-    if got < SIG_HEADER_LEN {
-        return Err(truncated());
-    }
-    let strong_len = field(8);
-    if strong_len > 32 {
-        return Err(corrupt(format!(
-            "implausible strong sum length {strong_len}"
-        )));
-    }
-    let Some((weak, strong)) = kind else {
-        return Err(Error::new(
-            Status::BadMagic,
-            format!("not a signature ({})", describe_magic(&h[..got])),
-        )
-        .about(Role::Signature));
-    };
-    let strong_len = if strong_len == 0 {
-        strong.digest_len()
-    } else {
-        strong_len
-    };
-    if strong_len > strong.digest_len() {
-        return Err(Error::new(
-            Status::Param,
-            format!(
-                "strong sum length {strong_len} is longer than the {} hash",
-                strong.name()
-            ),
-        )
-        .about(Role::Signature));
-    }
-    if block_len > MAX_BLOCK_LEN {
-        return Err(corrupt(format!(
-            "block length {block_len} is larger than the maximum {MAX_BLOCK_LEN}"
-        )));
-    }
-    Ok(SignatureParams {
-        weak,
-        strong,
-        block_len,
-        strong_len,
-    })
-}
-
-/// A signature's body after its checked header: passes the header (a magic of
-/// 0 spelled out as rdiff 2.3 reads it, which librsync 2.2 does not) and the
-/// block entries to the engine, and reports a block cut short as rdiff does
-/// (1 to 3 stray bytes at the end are ignored; more is a truncation).
-pub(crate) struct SignatureInput<R> {
-    reader: R,
-    header: [u8; SIG_HEADER_LEN],
-    header_sent: usize,
-    entry_len: u64,
-    body_len: u64,
-}
-
-impl<R: Read> SignatureInput<R> {
-    /// Wraps `reader`, positioned just after the header `params` came from.
-    pub(crate) fn new(reader: R, params: &SignatureParams) -> Self {
-        SignatureInput {
-            reader,
-            header: params.header(),
-            header_sent: 0,
-            entry_len: params.entry_len() as u64,
-            body_len: 0,
-        }
-    }
-
-    /// Bytes of block entries read so far.
-    pub(crate) fn body_len(&self) -> u64 {
-        self.body_len
-    }
-}
-
-impl<R: Read> Input for SignatureInput<R> {
-    fn read_into(&mut self, buf: &mut [u8]) -> Result<usize> {
-        if self.header_sent < SIG_HEADER_LEN {
-            let n = buf.len().min(SIG_HEADER_LEN - self.header_sent);
-            buf[..n].copy_from_slice(&self.header[self.header_sent..self.header_sent + n]);
-            self.header_sent += n;
-            return Ok(n);
-        }
-        let n = loop {
-            match self.reader.read(buf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(Role::Signature, "read failed", e)),
-            }
-        };
-        self.body_len += n as u64;
-        if n == 0 {
-            let partial = self.body_len % self.entry_len;
-            if partial >= 4 {
-                return Err(Error::new(
-                    Status::InputEnded,
-                    format!(
-                        "signature is truncated inside block {} ({partial} of {} bytes)",
-                        self.body_len / self.entry_len,
-                        self.entry_len
-                    ),
-                )
-                .about(Role::Signature));
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// Reads a signature's block entries, checked as [`SignatureInput`] checks
-/// them, into memory (1 to 3 stray bytes at the end are dropped).
-pub(crate) fn read_entries<R: Read>(input: &mut SignatureInput<R>) -> Result<Vec<u8>> {
-    let mut header = [0u8; SIG_HEADER_LEN];
-    let mut got = 0;
-    while got < SIG_HEADER_LEN {
-        got += input.read_into(&mut header[got..])?;
-    }
-    let mut entries = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = input.read_into(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        entries.extend_from_slice(&buf[..n]);
-    }
-    entries.truncate(entries.len() - entries.len() % input.entry_len as usize);
-    Ok(entries)
-}
-
+/// The END command.
+pub(crate) const OP_END: u8 = 0;
 /// The widths of delta command parameters, indexed as rdiff's opcode table.
 const WIDTHS: [usize; 4] = [1, 2, 4, 8];
 /// First LITERAL opcode with a length parameter.
@@ -209,7 +16,7 @@ const OP_COPY_N1_N1: u8 = 0x45;
 /// Last COPY opcode; above it the opcodes are reserved.
 const OP_COPY_N8_N8: u8 = 0x54;
 /// Largest LITERAL whose length is its opcode.
-const MAX_IMMEDIATE_LITERAL: u8 = 0x40;
+pub(crate) const MAX_IMMEDIATE_LITERAL: u8 = 0x40;
 
 /// One delta command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,7 +160,7 @@ impl DeltaParser {
                 };
                 self.commands += 1;
                 match op {
-                    0 => {
+                    OP_END => {
                         self.state = State::Done;
                         Ok((1, Some(Command::End)))
                     }
@@ -375,8 +182,8 @@ impl DeltaParser {
                         let idx = (op - OP_COPY_N1_N1) as usize;
                         self.state = State::Params {
                             op,
-                            pos_width: WIDTHS[idx / 4],
-                            len_width: WIDTHS[idx % 4],
+                            pos_width: WIDTHS[idx / WIDTHS.len()],
+                            len_width: WIDTHS[idx % WIDTHS.len()],
                         };
                         Ok((1, None))
                     }
@@ -460,23 +267,68 @@ impl DeltaParser {
         if let Some(basis_len) = self.basis_len
             && pos.checked_add(len).is_none_or(|end| end > basis_len)
         {
-            return Err(Error::new(
-                Status::InputEnded,
-                format!(
-                    "copy command reads past the end of the basis (COPY of {len} bytes at {pos}; the basis has {basis_len})"
-                ),
-            )
-            .about(Role::Delta));
+            return Err(copy_past_end(pos, len, basis_len));
         }
         self.state = State::Opcode;
         Ok(Command::Copy { pos, len })
     }
 }
 
+/// The message of a COPY outside the basis (rdiff's status 103, input ended).
+pub(crate) fn copy_past_end(pos: u64, len: u64, basis_len: u64) -> Error {
+    Error::new(
+        Status::InputEnded,
+        format!(
+            "copy command reads past the end of the basis (COPY of {len} bytes at {pos}; the basis has {basis_len})"
+        ),
+    )
+    .about(Role::Delta)
+}
+
+/// Bytes needed for `v` in librsync's encoding (`rs_int_len`): 1, 2, 4 or 8.
+pub(crate) fn int_len(v: u64) -> usize {
+    if v <= 0xff {
+        1
+    } else if v <= 0xffff {
+        2
+    } else if v <= 0xffff_ffff {
+        4
+    } else {
+        8
+    }
+}
+
+/// The index of a parameter width (1, 2, 4 or 8 bytes) in [`WIDTHS`].
+fn width_index(w: usize) -> u8 {
+    w.trailing_zeros() as u8
+}
+
+/// Appends a LITERAL command header for `len` bytes; returns its size.
+pub(crate) fn encode_literal(buf: &mut Vec<u8>, len: u64) -> usize {
+    if len <= MAX_IMMEDIATE_LITERAL as u64 {
+        buf.push(len as u8);
+        1
+    } else {
+        let w = int_len(len);
+        buf.push(OP_LITERAL_N1 + width_index(w));
+        buf.extend_from_slice(&len.to_be_bytes()[8 - w..]);
+        1 + w
+    }
+}
+
+/// Appends a COPY command; returns its size.
+pub(crate) fn encode_copy(buf: &mut Vec<u8>, pos: u64, len: u64) -> usize {
+    let (wp, wl) = (int_len(pos), int_len(len));
+    let widths = WIDTHS.len() as u8;
+    buf.push(OP_COPY_N1_N1 + widths * width_index(wp) + width_index(wl));
+    buf.extend_from_slice(&pos.to_be_bytes()[8 - wp..]);
+    buf.extend_from_slice(&len.to_be_bytes()[8 - wl..]);
+    1 + wp + wl
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::RK_BLAKE2_SIG_MAGIC;
 
     fn parse_all(delta: &[u8], basis_len: Option<u64>) -> Result<Vec<Command>> {
         let mut p = DeltaParser::new(basis_len);
@@ -495,7 +347,7 @@ mod tests {
         parse_all(delta, basis_len).unwrap_err().status()
     }
 
-    const MAGIC: [u8; 4] = [0x72, 0x73, 0x02, 0x36];
+    const MAGIC: [u8; 4] = DELTA_MAGIC.to_be_bytes();
 
     fn delta(body: &[u8]) -> Vec<u8> {
         [&MAGIC[..], body].concat()
@@ -574,39 +426,33 @@ mod tests {
     }
 
     #[test]
-    fn signature_headers_get_rdiffs_statuses() {
-        let header = |magic: u32, block: u32, strong: u32| {
-            let mut h = magic.to_be_bytes().to_vec();
-            h.extend(block.to_be_bytes());
-            h.extend(strong.to_be_bytes());
-            h
+    fn encoding_uses_narrowest_widths() {
+        let enc_l = |len| {
+            let mut v = Vec::new();
+            let n = encode_literal(&mut v, len);
+            assert_eq!(n, v.len());
+            v
         };
-        let status = |bytes: &[u8]| read_signature_header(&mut &bytes[..]).unwrap_err().status();
-        assert_eq!(status(&[]), Status::InputEnded);
-        assert_eq!(status(&[0x72, 0x73, 1, 0x47, 0, 0, 8]), Status::InputEnded);
-        assert_eq!(status(&header(0x1234_5678, 2048, 32)), Status::BadMagic);
-        assert_eq!(status(&header(RK_BLAKE2_SIG_MAGIC, 0, 32)), Status::Corrupt);
+        assert_eq!(enc_l(1), [1]);
+        assert_eq!(enc_l(64), [64]);
+        assert_eq!(enc_l(65), [0x41, 65]);
+        assert_eq!(enc_l(255), [0x41, 255]);
+        assert_eq!(enc_l(256), [0x42, 1, 0]);
+        assert_eq!(enc_l(70_000), [0x43, 0, 1, 0x11, 0x70]);
+        assert_eq!(enc_l(1 << 32), [0x44, 0, 0, 0, 1, 0, 0, 0, 0]);
+        let enc_c = |pos, len| {
+            let mut v = Vec::new();
+            let n = encode_copy(&mut v, pos, len);
+            assert_eq!(n, v.len());
+            v
+        };
+        assert_eq!(enc_c(0, 300_000), [0x47, 0, 0, 0x04, 0x93, 0xe0]);
+        assert_eq!(enc_c(0, 1), [0x45, 0, 1]);
+        assert_eq!(enc_c(256, 255), [0x49, 1, 0, 255]);
+        assert_eq!(enc_c(65_536, 65_535), [0x4e, 0, 1, 0, 0, 0xff, 0xff]);
         assert_eq!(
-            status(&[0x72, 0x73, 1, 0x47, 0x80, 0, 0, 0, 0]),
-            Status::Corrupt,
-            "a bogus block length is caught before the header ends"
+            enc_c(1 << 32, 1 << 32),
+            [0x54, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
         );
-        assert_eq!(
-            status(&header(RK_BLAKE2_SIG_MAGIC, 2048, 33)),
-            Status::Corrupt
-        );
-        assert_eq!(
-            status(&header(RK_BLAKE2_SIG_MAGIC, 2048, u32::MAX)),
-            Status::Corrupt
-        );
-        assert_eq!(
-            status(&header(params::RK_MD4_SIG_MAGIC, 2048, 20)),
-            Status::Param
-        );
-        assert_eq!(status(&header(DELTA_MAGIC, 2048, 32)), Status::BadMagic);
-        let p = read_signature_header(&mut &header(0, 2048, 8)[..]).unwrap();
-        assert_eq!(p.magic(), RK_BLAKE2_SIG_MAGIC);
-        let p = read_signature_header(&mut &header(params::RK_MD4_SIG_MAGIC, 2048, 0)[..]).unwrap();
-        assert_eq!(p.strong_len, 16, "a strong length of 0 means the full hash");
     }
 }

@@ -21,9 +21,11 @@ use std::time::Instant;
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, SpliceFlags, fcntl_setpipe_size, pipe_with, splice};
 
-use crate::apply::{SHORT_COPY, Window, basis_ended, check_copy, count_command};
+use super::apply::{basis_ended, check_copy, count_command};
+use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
 use crate::format::{Command, DeltaParser};
+use crate::io::retry;
 use crate::stats::{Op, Stats};
 
 /// The pipe's capacity, and so about the size of each write to the output.
@@ -103,13 +105,8 @@ pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Optio
             continue;
         }
         if at == buf_len {
-            let got = loop {
-                match files.delta.read_at(&mut buf[..want], pos) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(Role::Delta, "read failed", e)),
-                }
-            };
+            let got = retry(|| files.delta.read_at(&mut buf[..want], pos))
+                .map_err(|e| Error::io(Role::Delta, "read failed", e))?;
             if got == 0 {
                 parser.finish()?;
                 break;
@@ -235,13 +232,8 @@ impl Run<'_> {
             let start = self.gathered.len();
             let n = (len - copied).min((BUF_LEN - start) as u64) as usize;
             self.gathered.resize(start + n, 0);
-            let got = loop {
-                match file.read_at(&mut self.gathered[start..], pos) {
-                    Ok(got) => break got,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Fill::Failed(Error::io(role, "read failed", e))),
-                }
-            };
+            let got = retry(|| file.read_at(&mut self.gathered[start..], pos))
+                .map_err(|e| Fill::Failed(Error::io(role, "read failed", e)))?;
             self.gathered.truncate(start + got);
             if got == 0 {
                 break;
@@ -406,7 +398,7 @@ mod tests {
     use super::*;
     use crate::Status;
 
-    const MAGIC: [u8; 4] = [0x72, 0x73, 0x02, 0x36];
+    const MAGIC: [u8; 4] = crate::format::params::DELTA_MAGIC.to_be_bytes();
 
     fn file(data: &[u8]) -> File {
         let mut f = tempfile::tempfile().unwrap();

@@ -2,11 +2,13 @@
 //! written straight from the read buffer, COPY read from the basis by
 //! position.
 
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::time::Instant;
 
+use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
-use crate::format::{Command, DeltaParser};
+use crate::format::{Command, DeltaParser, copy_past_end};
+use crate::io;
 use crate::stats::{Op, Stats};
 
 /// LITERAL data at least this long is copied from the delta to the output
@@ -18,51 +20,6 @@ const DIRECT_COPY_MIN: u64 = 16 * 1024;
 /// it saves: each call checks both files and flushes the write buffer, which
 /// measured 13% slower on a delta of 9,000 interleaved commands.
 const KERNEL_COPY_MIN: u64 = 1 << 20;
-
-/// COPYs shorter than this are read through a [`Window`].
-pub(crate) const SHORT_COPY: u64 = 16 * 1024;
-
-/// The least a [`Window`] reads.
-const WINDOW_MIN: usize = 8 * 1024;
-
-/// The last stretch of the basis read for short COPYs: they tend to come in
-/// runs that read near each other (a delta of small blocks), and one read
-/// then serves many, as stdio's buffer does for rdiff.
-#[derive(Default)]
-pub(crate) struct Window {
-    start: u64,
-    data: Vec<u8>,
-}
-
-impl Window {
-    /// The `len` (< [`SHORT_COPY`]) bytes of the basis at `pos`, fewer where
-    /// it ends; `read_at` reads the basis at an offset.
-    pub fn get(
-        &mut self,
-        pos: u64,
-        len: usize,
-        mut read_at: impl FnMut(&mut [u8], u64) -> io::Result<usize>,
-    ) -> Result<&[u8]> {
-        let inside = pos >= self.start && pos + len as u64 <= self.start + self.data.len() as u64;
-        if !inside {
-            self.data
-                .resize(len.clamp(WINDOW_MIN, 2 * SHORT_COPY as usize), 0);
-            let mut got = 0;
-            while got < self.data.len() {
-                match read_at(&mut self.data[got..], pos + got as u64) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(Role::Basis, "read failed", e)),
-                }
-            }
-            self.data.truncate(got);
-            self.start = pos;
-        }
-        let from = (pos - self.start) as usize;
-        Ok(&self.data[from..(from + len).min(self.data.len())])
-    }
-}
 
 /// A reader io::copy cannot see through, so that it copies through the
 /// output's buffer rather than with a system call per piece. It remembers
@@ -81,7 +38,7 @@ impl<R> Buffered<R> {
     }
 
     /// The error of a copy from this reader: the reader's, or the output's.
-    fn blame(&self, role: Role, e: io::Error) -> Error {
+    fn blame(&self, role: Role, e: std::io::Error) -> Error {
         if self.failed {
             Error::io(role, "read failed", e)
         } else {
@@ -91,18 +48,18 @@ impl<R> Buffered<R> {
 }
 
 impl<R: Read> Read for Buffered<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let result = self.inner.read(buf);
         self.failed |= result
             .as_ref()
-            .is_err_and(|e| e.kind() != io::ErrorKind::Interrupted);
+            .is_err_and(|e| e.kind() != std::io::ErrorKind::Interrupted);
         result
     }
 }
 
 /// True for the errors of a kernel copy that come from its output side.
-fn written_wrong(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
+fn written_wrong(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
     matches!(
         e.kind(),
         WriteZero | StorageFull | QuotaExceeded | FileTooLarge | BrokenPipe | ReadOnlyFilesystem
@@ -132,7 +89,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
             // without passing through our buffers (in the kernel, where both
             // are files: io::copy uses copy_file_range or splice).
             let mut source = Buffered::new(&mut delta);
-            let copied = io::copy(&mut Read::take(&mut source, rest), &mut out)
+            let copied = std::io::copy(&mut Read::take(&mut source, rest), &mut out)
                 .map_err(|e| source.blame(Role::Delta, e))?;
             parser.skip_literal(copied);
             stats.in_bytes += copied;
@@ -142,13 +99,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
             }
             continue;
         }
-        let got = loop {
-            match delta.read(&mut inbuf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(Role::Delta, "read failed", e)),
-            }
-        };
+        let got = io::read(&mut delta, &mut inbuf, Role::Delta)?;
         if got == 0 {
             parser.finish()?;
             break;
@@ -231,13 +182,7 @@ pub(crate) fn check_copy<B: Seek>(basis: &mut B, basis_len: u64, pos: u64, len: 
             e,
         )
     })?;
-    Err(Error::new(
-        crate::Status::InputEnded,
-        format!(
-            "copy command reads past the end of the basis (COPY of {len} bytes at {pos}; the basis has {basis_len})"
-        ),
-    )
-    .about(Role::Delta))
+    Err(copy_past_end(pos, len, basis_len))
 }
 
 /// Copies `len` bytes of the basis from `pos` (in the kernel where both are
@@ -248,7 +193,7 @@ fn copy<B: Read + Seek>(basis: &mut B, pos: u64, len: u64, out: &mut impl Write)
         .seek(SeekFrom::Start(pos))
         .map_err(|e| Error::io(Role::Basis, "seek failed", e))?;
     let copied = if len >= KERNEL_COPY_MIN {
-        io::copy(&mut basis.take(len), out).map_err(|e| {
+        std::io::copy(&mut basis.take(len), out).map_err(|e| {
             if written_wrong(&e) {
                 Error::io(Role::Output, "write failed", e)
             } else {
@@ -257,7 +202,7 @@ fn copy<B: Read + Seek>(basis: &mut B, pos: u64, len: u64, out: &mut impl Write)
         })?
     } else {
         let mut source = Buffered::new(basis);
-        io::copy(&mut Read::take(&mut source, len), out)
+        std::io::copy(&mut Read::take(&mut source, len), out)
             .map_err(|e| source.blame(Role::Basis, e))?
     };
     if copied < len {
@@ -272,35 +217,4 @@ pub(crate) fn basis_ended() -> Error {
         "the basis ended early: it changed while being read",
     )
     .about(Role::Basis)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_window_serves_nearby_copies_from_one_read() {
-        let basis: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
-        let mut reads = 0;
-        let mut window = Window::default();
-        let mut read_at = |buf: &mut [u8], at: u64| {
-            reads += 1;
-            let at = (at as usize).min(basis.len());
-            let n = buf.len().min(basis.len() - at);
-            buf[..n].copy_from_slice(&basis[at..at + n]);
-            Ok(n)
-        };
-        for (pos, len) in [(10, 3), (14, 100), (5000, 3000), (9, 1)] {
-            let piece = window.get(pos, len, &mut read_at).unwrap().to_vec();
-            assert_eq!(piece, &basis[pos as usize..pos as usize + len]);
-        }
-        let piece = window.get(60_000, 16_000, &mut read_at).unwrap().to_vec();
-        assert_eq!(piece, &basis[60_000..76_000]);
-        // near the end: fewer bytes than asked, as the basis has
-        let piece = window.get(99_990, 20, &mut read_at).unwrap().to_vec();
-        assert_eq!(piece, &basis[99_990..]);
-        // windows at 10 (serving 14 and 5000 too), 9, 60000 and 99990, whose
-        // second read finds the end
-        assert_eq!(reads, 5);
-    }
 }

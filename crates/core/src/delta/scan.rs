@@ -1,0 +1,299 @@
+//! The scan of NEW: roll the weak sum to a filter hit, look the window up,
+//! follow runs of matching blocks, and tell a [`Sink`] what was decided.
+
+use super::emit::Sink;
+use super::index::{BlockIndex, FILTER_LOG_MAX, SPECULATE, Strong};
+use super::roll::{RkRoller, Roller, RsRoller, Shrinking};
+use crate::error::Result;
+use crate::format::params::WeakSum;
+use crate::hash::{MAX_STRONG, weak_sum};
+use crate::stats::MatchStats;
+
+/// Strong sums at least this long are trusted without the weak sum when
+/// following a run (a false match is then a 2^-64 event).
+const TRUSTED_STRONG_LEN: usize = 8;
+
+impl BlockIndex {
+    /// Tries the blocks following block `j` at `p`, `p + block_len`, ...
+    /// (positions before `roll_end`, windows within `data`). Returns how
+    /// many matched and whether the window after them was tried and
+    /// differs (its strong sum then is in `sum`). `run` counts the blocks
+    /// matched so: after a few, several are hashed at once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn follow(
+        &self,
+        data: &[u8],
+        p: usize,
+        roll_end: usize,
+        j: usize,
+        run: &mut usize,
+        sum: &mut StrongCache,
+        ms: &mut MatchStats,
+    ) -> (usize, bool) {
+        let b = self.block_len;
+        let sl = self.strong_len;
+        let mut sums = [[0u8; MAX_STRONG]; SPECULATE];
+        let mut n = 0;
+        loop {
+            let (next, q) = (j + 1 + n, p + n * b);
+            let fit = |i: usize| {
+                next + i < self.count && q + i * b < roll_end && q + (i + 1) * b <= data.len()
+            };
+            if !fit(0) {
+                return (n, false);
+            }
+            // MD4 gains nothing from hashing several at once
+            let most = match self.strong {
+                Strong::Blake2(_) => SPECULATE,
+                Strong::Md4 => 1,
+            };
+            let mut k = 1;
+            while k < most && k <= *run && fit(k) {
+                k += 1;
+            }
+            let windows: [&[u8]; SPECULATE] = std::array::from_fn(|i| {
+                if i < k {
+                    &data[q + i * b..q + (i + 1) * b]
+                } else {
+                    &[]
+                }
+            });
+            self.strong.sums(&windows[..k], &mut sums);
+            for (i, strong) in sums[..k].iter().enumerate() {
+                ms.searches += 1;
+                ms.weak_compares += 1;
+                ms.strong_calcs += 1;
+                ms.strong_compares += 1;
+                let same = strong[..sl] == *self.strong_of(next + i)
+                    && (sl >= TRUSTED_STRONG_LEN
+                        || self.weak[next + i] == weak_sum(self.params.weak, windows[i]));
+                if !same {
+                    *run = 0;
+                    sum.set(strong);
+                    return (n, true);
+                }
+                ms.matches += 1;
+                n += 1;
+                *run += 1;
+            }
+        }
+    }
+
+    /// Scans `data` (NEW from offset `base`) from `*pos`, deciding positions
+    /// up to `stop` (exclusive); a match may run past `stop` but not past
+    /// `data.len()`. Positions before `stop` need a whole block in `data`
+    /// unless `at_eof` (then `data` ends where NEW does, `stop == data.len()`,
+    /// and the shrinking window is checked against the last block). `prev`
+    /// is the block matched just before `*pos`, if any. Literal data up to
+    /// the end position goes to the sink before returning.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn scan<R: Roller, S: Sink>(
+        &self,
+        roller: &R,
+        data: &[u8],
+        pos: &mut usize,
+        stop: usize,
+        at_eof: bool,
+        prev: &mut Option<usize>,
+        ms: &mut MatchStats,
+        sink: &mut S,
+    ) -> Result<()> {
+        let b = self.block_len;
+        let mut p = *pos;
+        let mut lit = p;
+        let full_end = if data.len() >= b {
+            data.len() - b + 1
+        } else {
+            0
+        };
+        let roll_end = stop.min(full_end);
+        let mut sum = StrongCache::default();
+        if self.count == 0 {
+            p = p.max(stop);
+        }
+        let mut run = 0;
+        'fresh: while p < roll_end {
+            sum.reset();
+            if let Some(j) = *prev {
+                // Right after a match: try the following blocks first.
+                let (n, failed) = self.follow(data, p, roll_end, j, &mut run, &mut sum, ms);
+                if n > 0 {
+                    sink.literal(data, lit, p)?;
+                    sink.copy(((j + 1) * b) as u64, (n * b) as u64)?;
+                    p += n * b;
+                    lit = p;
+                    *prev = Some(j + n);
+                }
+                if !failed {
+                    if n == 0 {
+                        *prev = None;
+                    }
+                    continue 'fresh;
+                }
+                // the window at p is not the next block: search it
+                *prev = None;
+            }
+            let mut st = roller.start(&data[p..p + b]);
+            loop {
+                let (q, s, hit) = roll_any(roller, self, st, data, p, roll_end);
+                ms.searches += (q - p + 1) as u64;
+                if q != p {
+                    sum.reset();
+                }
+                p = q;
+                st = s;
+                if hit {
+                    let window = &data[p..p + b];
+                    if let Some(j) = self.lookup(R::digest(st), window, &mut sum, ms) {
+                        sink.literal(data, lit, p)?;
+                        sink.copy((j * b) as u64, b as u64)?;
+                        p += b;
+                        lit = p;
+                        *prev = Some(j);
+                        continue 'fresh;
+                    }
+                }
+                p += 1;
+                if p >= roll_end {
+                    break 'fresh;
+                }
+                st = roller.roll(st, data[p - 1], data[p - 1 + b]);
+                sum.reset();
+            }
+        }
+        if at_eof && p < data.len() {
+            // The end of NEW: windows shorter than a block, shrinking; only
+            // the basis's (short) last block can match one.
+            p = p.max(full_end).max(*pos);
+            if self.count > 0 && p < data.len() {
+                let last = self.count - 1;
+                let target = self.weak[last];
+                let mut w = Shrinking::new(self.params.weak, &data[p..]);
+                while p < data.len() {
+                    ms.searches += 1;
+                    if w.digest() == target {
+                        ms.weak_compares += 1;
+                        ms.strong_compares += 1;
+                        sum.reset();
+                        if sum.get(self, &data[p..], ms)[..self.strong_len] == *self.strong_of(last)
+                        {
+                            ms.matches += 1;
+                            sink.literal(data, lit, p)?;
+                            sink.copy((last * b) as u64, (data.len() - p) as u64)?;
+                            p = data.len();
+                            lit = p;
+                            *prev = Some(last);
+                            break;
+                        }
+                    }
+                    w.rollout(data[p]);
+                    p += 1;
+                }
+            }
+            p = data.len();
+        }
+        sink.literal(data, lit, p.max(lit))?;
+        *pos = p.max(lit);
+        Ok(())
+    }
+}
+
+/// `Roller::roll_to_hit` for the index's filter size.
+#[inline(always)]
+fn roll_any<R: Roller>(
+    roller: &R,
+    index: &BlockIndex,
+    st: R::State,
+    data: &[u8],
+    p: usize,
+    end: usize,
+) -> (usize, R::State, bool) {
+    match index.filter_log {
+        15 => roller.roll_to_hit::<15>(index, st, data, p, end),
+        16 => roller.roll_to_hit::<16>(index, st, data, p, end),
+        17 => roller.roll_to_hit::<17>(index, st, data, p, end),
+        18 => roller.roll_to_hit::<18>(index, st, data, p, end),
+        19 => roller.roll_to_hit::<19>(index, st, data, p, end),
+        20 => roller.roll_to_hit::<20>(index, st, data, p, end),
+        21 => roller.roll_to_hit::<21>(index, st, data, p, end),
+        22 => roller.roll_to_hit::<22>(index, st, data, p, end),
+        23 => roller.roll_to_hit::<23>(index, st, data, p, end),
+        24 => roller.roll_to_hit::<24>(index, st, data, p, end),
+        _ => roller.roll_to_hit::<FILTER_LOG_MAX>(index, st, data, p, end),
+    }
+}
+
+/// The strong sum of the window at the current position, computed at most once.
+#[derive(Default)]
+pub(super) struct StrongCache {
+    valid: bool,
+    sum: [u8; MAX_STRONG],
+}
+
+impl StrongCache {
+    pub(super) fn reset(&mut self) {
+        self.valid = false;
+    }
+
+    pub(super) fn set(&mut self, sum: &[u8; MAX_STRONG]) {
+        self.sum = *sum;
+        self.valid = true;
+    }
+
+    pub(super) fn get(
+        &mut self,
+        index: &BlockIndex,
+        window: &[u8],
+        ms: &mut MatchStats,
+    ) -> &[u8; MAX_STRONG] {
+        if !self.valid {
+            ms.strong_calcs += 1;
+            index.strong.sum(window, &mut self.sum);
+            self.valid = true;
+        }
+        &self.sum
+    }
+}
+
+pub(super) fn add_match_stats(a: &mut MatchStats, b: &MatchStats) {
+    a.searches += b.searches;
+    a.matches += b.matches;
+    a.weak_compares += b.weak_compares;
+    a.strong_compares += b.strong_compares;
+    a.strong_calcs += b.strong_calcs;
+}
+
+/// Runs `scan` with the roller the signature's weak sum needs.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scan_with<S: Sink>(
+    index: &BlockIndex,
+    rollers: &Rollers,
+    data: &[u8],
+    pos: &mut usize,
+    stop: usize,
+    at_eof: bool,
+    prev: &mut Option<usize>,
+    ms: &mut MatchStats,
+    sink: &mut S,
+) -> Result<()> {
+    match rollers {
+        Rollers::Rk(r) => index.scan(&**r, data, pos, stop, at_eof, prev, ms, sink),
+        Rollers::Rs(r) => index.scan(r, data, pos, stop, at_eof, prev, ms, sink),
+    }
+}
+
+pub(super) enum Rollers {
+    Rk(Box<RkRoller>),
+    Rs(RsRoller),
+}
+
+impl Rollers {
+    pub(super) fn new(index: &BlockIndex) -> Rollers {
+        match index.params.weak {
+            WeakSum::RabinKarp => Rollers::Rk(Box::new(RkRoller::new(index.block_len))),
+            WeakSum::Rollsum => Rollers::Rs(RsRoller {
+                len: index.block_len as u32,
+            }),
+        }
+    }
+}

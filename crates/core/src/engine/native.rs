@@ -1,0 +1,70 @@
+//! rsync-tool's own engine ([`Engine::Native`](crate::Engine)): the parallel
+//! signature pipelines ([`crate::signature`](mod@crate::signature)) and the
+//! block search ([`crate::delta`](mod@crate::delta)).
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+
+use super::{Backend, Searcher};
+use crate::delta::{self, BlockIndex};
+use crate::error::{Error, Result, Role};
+use crate::format::params::{SIG_HEADER_LEN, SignatureParams};
+use crate::format::{self, SignatureInput};
+use crate::options::{DeltaOptions, SignatureOptions, threads};
+use crate::stats::{MatchStats, Op, Stats};
+
+/// The native engine.
+pub(super) struct Native;
+
+impl Backend for Native {
+    fn signature(
+        &self,
+        params: &SignatureParams,
+        basis: &mut dyn Read,
+        out: &mut dyn Write,
+        options: &SignatureOptions,
+    ) -> Result<Stats> {
+        crate::signature::signature(params, basis, out, threads(options.jobs))
+    }
+
+    fn load(
+        &self,
+        params: SignatureParams,
+        input: &mut SignatureInput<&mut dyn Read>,
+        _options: &DeltaOptions,
+    ) -> Result<(Box<dyn Searcher>, Stats)> {
+        let entries = format::read_entries(input)?;
+        let mut stats = Stats::new(Op::LoadSig);
+        stats.in_bytes = SIG_HEADER_LEN as u64 + input.body_len();
+        Ok((Box::new(BlockIndex::new(params, entries)), stats))
+    }
+}
+
+impl Searcher for BlockIndex {
+    fn delta(
+        &mut self,
+        new: &mut dyn Read,
+        mut out: &mut dyn Write,
+        options: &DeltaOptions,
+    ) -> Result<(Stats, MatchStats)> {
+        delta::delta_stream(self, new, &mut out, options)
+    }
+
+    fn delta_file(
+        &mut self,
+        new: &File,
+        mut out: &mut dyn Write,
+        options: &DeltaOptions,
+    ) -> Result<(Stats, MatchStats)> {
+        let mut file = new;
+        let start = file
+            .stream_position()
+            .map_err(|e| Error::io(Role::New, "cannot find the read position", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(Role::New, "cannot read its size", e))?
+            .len()
+            .saturating_sub(start);
+        delta::delta_file(self, new, start, len, &mut out, options)
+    }
+}

@@ -1,0 +1,79 @@
+//! The last stretch of the basis read, which serves runs of short COPYs.
+
+use crate::error::{Error, Result, Role};
+use crate::io::retry;
+
+/// COPYs shorter than this are read through a [`Window`].
+pub(crate) const SHORT_COPY: u64 = 16 * 1024;
+
+/// The least a [`Window`] reads.
+const WINDOW_MIN: usize = 8 * 1024;
+
+/// The last stretch of the basis read for short COPYs: they tend to come in
+/// runs that read near each other (a delta of small blocks), and one read
+/// then serves many, as stdio's buffer does for rdiff.
+#[derive(Default)]
+pub(crate) struct Window {
+    start: u64,
+    data: Vec<u8>,
+}
+
+impl Window {
+    /// The `len` (< [`SHORT_COPY`]) bytes of the basis at `pos`, fewer where
+    /// it ends; `read_at` reads the basis at an offset.
+    pub fn get(
+        &mut self,
+        pos: u64,
+        len: usize,
+        mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<usize>,
+    ) -> Result<&[u8]> {
+        let inside = pos >= self.start && pos + len as u64 <= self.start + self.data.len() as u64;
+        if !inside {
+            self.data
+                .resize(len.clamp(WINDOW_MIN, 2 * SHORT_COPY as usize), 0);
+            let mut got = 0;
+            while got < self.data.len() {
+                match retry(|| read_at(&mut self.data[got..], pos + got as u64)) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(e) => return Err(Error::io(Role::Basis, "read failed", e)),
+                }
+            }
+            self.data.truncate(got);
+            self.start = pos;
+        }
+        let from = (pos - self.start) as usize;
+        Ok(&self.data[from..(from + len).min(self.data.len())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_serves_nearby_copies_from_one_read() {
+        let basis: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        let mut reads = 0;
+        let mut window = Window::default();
+        let mut read_at = |buf: &mut [u8], at: u64| {
+            reads += 1;
+            let at = (at as usize).min(basis.len());
+            let n = buf.len().min(basis.len() - at);
+            buf[..n].copy_from_slice(&basis[at..at + n]);
+            Ok(n)
+        };
+        for (pos, len) in [(10, 3), (14, 100), (5000, 3000), (9, 1)] {
+            let piece = window.get(pos, len, &mut read_at).unwrap().to_vec();
+            assert_eq!(piece, &basis[pos as usize..pos as usize + len]);
+        }
+        let piece = window.get(60_000, 16_000, &mut read_at).unwrap().to_vec();
+        assert_eq!(piece, &basis[60_000..76_000]);
+        // near the end: fewer bytes than asked, as the basis has
+        let piece = window.get(99_990, 20, &mut read_at).unwrap().to_vec();
+        assert_eq!(piece, &basis[99_990..]);
+        // windows at 10 (serving 14 and 5000 too), 9, 60000 and 99990, whose
+        // second read finds the end
+        assert_eq!(reads, 5);
+    }
+}

@@ -1,0 +1,137 @@
+//! Chunked mode, for blocks up to `LARGE_BLOCK`: the calling thread reads
+//! chunks of whole blocks and writes their entries in order; workers hash
+//! the chunks.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::{Mutex, mpsc};
+use std::thread;
+
+use super::{Cfg, PanicGuard, fill, sign_chunk, worker_died, write_failed};
+use crate::error::Result;
+
+struct ChunkJob {
+    seq: u64,
+    buf: Vec<u8>,
+    len: usize,
+    out: Vec<u8>,
+}
+
+pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
+    r: &mut R,
+    w: &mut W,
+    cfg: &Cfg,
+    jobs: usize,
+    chunk_len: usize,
+) -> Result<u64> {
+    let mut first = Vec::new();
+    let n = fill(r, &mut first, chunk_len)?;
+    let mut total = n as u64;
+    if n < chunk_len {
+        // Whole input in one chunk: no threads needed.
+        let mut out = Vec::new();
+        sign_chunk(&first[..n], cfg, &mut out);
+        w.write_all(&out).map_err(write_failed)?;
+        return Ok(total);
+    }
+    let max_inflight = (jobs + 2) as u64;
+
+    let (job_tx, job_rx) = mpsc::channel::<ChunkJob>();
+    let job_rx = Mutex::new(job_rx);
+    thread::scope(|s| -> Result<u64> {
+        // Owned by this closure: dropped on any early return, which stops the workers.
+        let job_tx = job_tx;
+        let (done_tx, done_rx) = mpsc::channel::<Option<ChunkJob>>();
+        for _ in 0..jobs {
+            let job_rx = &job_rx;
+            let guard = PanicGuard {
+                tx: done_tx.clone(),
+            };
+            s.spawn(move || {
+                loop {
+                    let next = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(mut job) = next else { return };
+                    job.out.clear();
+                    sign_chunk(&job.buf[..job.len], cfg, &mut job.out);
+                    if guard.tx.send(Some(job)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut free_bufs: Vec<Vec<u8>> = Vec::new();
+        let mut free_outs: Vec<Vec<u8>> = Vec::new();
+        // pending[i] holds the finished chunk seq next_write + i.
+        let mut pending: VecDeque<Option<ChunkJob>> = VecDeque::new();
+        let mut next_seq: u64 = 0;
+        let mut next_write: u64 = 0;
+        let mut eof = false;
+
+        job_tx
+            .send(ChunkJob {
+                seq: 0,
+                buf: first,
+                len: n,
+                out: Vec::new(),
+            })
+            .map_err(|_| worker_died())?;
+        next_seq += 1;
+
+        let absorb =
+            |job: Option<ChunkJob>, pending: &mut VecDeque<Option<ChunkJob>>, next_write: u64| {
+                let job = job.ok_or_else(worker_died)?;
+                let idx = (job.seq - next_write) as usize;
+                if pending.len() <= idx {
+                    pending.resize_with(idx + 1, || None);
+                }
+                pending[idx] = Some(job);
+                Ok::<(), crate::error::Error>(())
+            };
+
+        loop {
+            while let Ok(job) = done_rx.try_recv() {
+                absorb(job, &mut pending, next_write)?;
+            }
+            while let Some(Some(_)) = pending.front() {
+                let job = pending.pop_front().unwrap().unwrap();
+                w.write_all(&job.out).map_err(write_failed)?;
+                next_write += 1;
+                free_bufs.push(job.buf);
+                free_outs.push(job.out);
+            }
+            if !eof && next_seq - next_write < max_inflight {
+                let mut buf = free_bufs.pop().unwrap_or_default();
+                let n = fill(r, &mut buf, chunk_len)?;
+                total += n as u64;
+                if n < chunk_len {
+                    eof = true;
+                }
+                if n > 0 {
+                    let out = free_outs.pop().unwrap_or_default();
+                    job_tx
+                        .send(ChunkJob {
+                            seq: next_seq,
+                            buf,
+                            len: n,
+                            out,
+                        })
+                        .map_err(|_| worker_died())?;
+                    next_seq += 1;
+                }
+                continue;
+            }
+            if next_write == next_seq {
+                break;
+            }
+            let job = done_rx.recv().map_err(|_| worker_died())?;
+            absorb(job, &mut pending, next_write)?;
+        }
+        drop(job_tx);
+        Ok(total)
+    })
+}
