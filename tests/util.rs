@@ -14,46 +14,7 @@ use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------ generator
 
-/// xorshift64: state = seed (never 0); each step x ^= x << 13; x ^= x >> 7;
-/// x ^= x << 17 (wrapping u64).
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        assert_ne!(seed, 0, "xorshift64 seed must not be 0");
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A number in 0..n (n > 0), by plain modulo (as make.py does).
-    pub fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0);
-        self.next_u64() % n
-    }
-
-    pub fn below_usize(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-}
-
-/// `len` bytes: each xorshift64 state as 8 little-endian bytes, truncated.
-pub fn gen_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        out.extend_from_slice(&rng.next_u64().to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+pub use rsync_tool_core::testdata::{Rng, gen_bytes};
 
 /// FNV-1a 64, as in cases.txt's *_FNV fields.
 pub fn fnv1a64(data: &[u8]) -> u64 {

@@ -5,19 +5,7 @@
 //! seed signatures describe the same basis the targets use and deltas
 //! against them find real matches.
 
-/// xorshift64 bytes (the generator of tests/common/mod.rs).
-pub fn gen_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+pub use rsync_tool_core::testdata::gen_bytes;
 
 /// The basis every target patches or signs: 3000 pseudo-random bytes.
 pub fn basis() -> Vec<u8> {
