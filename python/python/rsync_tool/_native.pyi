@@ -1,0 +1,188 @@
+"""rsync_tool's compiled engine. Every call releases the GIL while it works;
+Ctrl-C stops a long call with ``KeyboardInterrupt``.
+
+Bytes-like arguments are read in place (``bytes`` and writable contiguous
+buffers such as ``bytearray``, ``mmap`` or NumPy arrays); do not change a
+buffer from another thread during a call. Errors are
+:class:`rsync_tool.LibrsyncError` subclasses with rdiff's status as ``code``;
+an exception raised by a file object you pass comes out unchanged.
+"""
+
+import os
+from typing import Any, Optional, Protocol, Union
+
+from typing_extensions import Buffer
+
+StrPath = Union[str, "os.PathLike[str]"]
+
+__version__: str
+
+class _Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+class _Writer(Protocol):
+    def write(self, data: bytes, /) -> Optional[int]: ...
+
+class Signature:
+    """A signature loaded into memory, ready to make many deltas against.
+    One delta runs at a time on one signature (others wait)."""
+
+    @staticmethod
+    def load(source: Union[StrPath, _Reader, Buffer]) -> "Signature":
+        """Loads a signature from a path, a binary file object (read to its
+        end) or a bytes-like object. Raises ``BadMagicError`` for something
+        that is not a signature, ``TruncatedError``/``CorruptError`` for a
+        damaged one."""
+
+    def delta(self, new: Union[_Reader, Buffer], out: Optional[_Writer] = None) -> Optional[bytes]:
+        """The delta of ``new`` (a binary file object, read to its end, or a
+        bytes-like object) against this signature: written to ``out`` and
+        None returned, or returned as bytes when ``out`` is None."""
+
+    @property
+    def block_size(self) -> int:
+        """Bytes per block."""
+    @property
+    def strong_len(self) -> int:
+        """Bytes of each block's strong sum."""
+    @property
+    def hash(self) -> str:
+        """The strong hash: "blake2" or "md4"."""
+    @property
+    def rollsum(self) -> str:
+        """The weak rolling sum: "rabinkarp" or "rollsum"."""
+    @property
+    def magic(self) -> int:
+        """The signature's magic number (0x72730147 for RabinKarp + BLAKE2b)."""
+    @property
+    def block_count(self) -> int:
+        """Blocks of the basis the signature describes."""
+    def __len__(self) -> int:
+        """Same as ``block_count``."""
+
+def signature_bytes(
+    data: Buffer,
+    *,
+    block_size: int = 0,
+    strong_len: int = 0,
+    hash: str = "blake2",
+    rollsum: str = "rabinkarp",
+    jobs: int = 0,
+) -> bytes:
+    """The signature of ``data``. ``block_size`` 0 is rdiff's recommendation
+    for ``len(data)`` (so the result equals ``rdiff signature``'s on a file
+    of these bytes); ``strong_len`` 0 is the full hash, -1 the recommended
+    minimum, N the first N bytes; ``hash`` "blake2" or "md4"; ``rollsum``
+    "rabinkarp" or "rollsum"; ``jobs`` threads (0: one per core; the
+    result is the same for any). Bad values raise ``ParameterError``."""
+
+def delta_bytes(signature: Union[Signature, Buffer], new: Buffer) -> bytes:
+    """The delta of ``new`` against ``signature`` (a loaded Signature or the
+    bytes of one)."""
+
+def patch_bytes(basis: Buffer, delta: Buffer) -> bytes:
+    """``basis`` patched with ``delta``."""
+
+def signature_io(
+    basis: _Reader,
+    out: _Writer,
+    *,
+    block_size: int = 0,
+    strong_len: int = 0,
+    hash: str = "blake2",
+    rollsum: str = "rabinkarp",
+    jobs: int = 0,
+    size: Optional[int] = None,
+) -> None:
+    """Writes the signature of the file object ``basis`` into ``out``;
+    ``size`` is the basis size when known (for ``block_size=0``)."""
+
+def delta_io(signature: Union[Signature, _Reader], new: _Reader, out: _Writer) -> None:
+    """Writes the delta of the file object ``new`` against ``signature``
+    into ``out``."""
+
+def patch_io(basis: Any, delta: _Reader, out: _Writer) -> None:
+    """Writes ``basis`` (a seekable binary file object) patched with
+    ``delta`` into ``out``."""
+
+def load_signature(source: Union[StrPath, _Reader, Buffer]) -> Signature:
+    """Same as :meth:`Signature.load`."""
+
+def signature_file(
+    basis: StrPath,
+    signature: StrPath,
+    *,
+    force: bool = False,
+    block_size: int = 0,
+    strong_len: int = 0,
+    hash: str = "blake2",
+    rollsum: str = "rabinkarp",
+    jobs: int = 0,
+) -> None:
+    """Writes the signature of the file ``basis`` to the file ``signature``,
+    as ``rsync-tool signature`` does: through a temporary file renamed into
+    place on success, never over an existing file unless ``force`` (then
+    keeping its permissions). Options as for :func:`signature_bytes`.
+    ``OutputExistsError`` if the output exists."""
+
+def delta_file(
+    signature: Union[StrPath, Signature],
+    new: StrPath,
+    delta: StrPath,
+    *,
+    force: bool = False,
+    jobs: int = 0,
+    sha256_file: Optional[StrPath] = None,
+) -> None:
+    """Writes the delta of the file ``new`` against ``signature`` (a path or
+    a loaded Signature) to the file ``delta``, searching on ``jobs``
+    threads (0: one per core), with atomic outputs as
+    :func:`signature_file`. ``sha256_file`` also writes ``new``'s SHA-256
+    there in ``sha256sum`` format, for ``patch_file(expect_sha256=...)``."""
+
+def patch_file(
+    basis: StrPath,
+    delta: StrPath,
+    out: StrPath,
+    *,
+    force: bool = False,
+    expect_sha256: Optional[str] = None,
+) -> None:
+    """Writes the file ``basis`` patched with the file ``delta`` to the file
+    ``out`` (which may be ``basis`` itself, with ``force``), with atomic
+    outputs and the CLI's splice(2) fast path. ``expect_sha256`` (64 hex
+    digits): a result with another SHA-256 raises ``CorruptError`` and
+    nothing is written."""
+
+class Stream:
+    """A signature, delta or patch made on a worker thread as its input is
+    pushed or read; memory stays bounded."""
+
+    def update(self, data: Buffer) -> bytes:
+        """Pushes input; returns the output made so far."""
+    def finish(self) -> bytes:
+        """Ends the input; returns the rest of the output."""
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of output (all for -1); b"" at the end."""
+    def close(self) -> None:
+        """Abandons the work."""
+
+def signature_stream(
+    source: Optional[_Reader] = None,
+    *,
+    block_size: int = 0,
+    strong_len: int = 0,
+    hash: str = "blake2",
+    rollsum: str = "rabinkarp",
+    jobs: int = 0,
+    size: Optional[int] = None,
+) -> Stream:
+    """A stream making the signature of ``source`` (or of pushed data)."""
+
+def delta_stream(
+    signature: Union[Signature, StrPath, _Reader, Buffer], source: Optional[_Reader] = None
+) -> Stream:
+    """A stream making the delta of ``source`` (or of pushed data)."""
+
+def patch_stream(basis: Union[StrPath, Any, Buffer], source: Optional[_Reader] = None) -> Stream:
+    """A stream patching ``basis`` with the delta ``source`` (or pushed data)."""

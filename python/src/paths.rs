@@ -1,0 +1,406 @@
+//! Paths in, atomic file out: the CLI's work and safety for Python callers.
+
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::prelude::*;
+use rsync_tool_core::{DeltaOptions, Error, PatchOptions, Role, Signature, Status};
+use sha2::{Digest, Sha256};
+
+use crate::data::{bad_parameter, signature_options};
+use crate::errors;
+use crate::output::{Output, OutputError};
+use crate::pyio::PY_IO_BUFFER;
+use crate::run::{self, Cancel, Cancellable};
+use crate::sig::{self, PySignature, Shared};
+
+/// The display names of one call's files, to say which one is at fault.
+#[derive(Default)]
+struct Names {
+    basis: String,
+    signature: String,
+    new: String,
+    delta: String,
+    output: String,
+}
+
+impl Names {
+    fn of(&self, role: Option<Role>) -> Option<&str> {
+        Some(match role? {
+            Role::Basis => &self.basis,
+            Role::Signature => &self.signature,
+            Role::New => &self.new,
+            Role::Delta => &self.delta,
+            Role::Output => &self.output,
+        })
+    }
+}
+
+/// What a worker thread reports: done, an engine error, or an output error.
+enum Failure {
+    Engine(Error),
+    Output(OutputError),
+    Mismatch(String),
+}
+
+impl Failure {
+    fn raise(self, py: Python<'_>, names: &Names) -> PyErr {
+        match self {
+            Failure::Engine(err) => errors::from_core(py, &err, names.of(err.role())),
+            Failure::Output(e) => errors::io_error(py, e.what, &names.output, &e.err),
+            Failure::Mismatch(message) => errors::raise(
+                py,
+                "CorruptError",
+                format!("{}: {message}", names.output),
+                Status::Corrupt.code(),
+            ),
+        }
+    }
+}
+
+fn name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Opens an input file; a directory is refused here (reading it would fail
+/// later with a less clear message).
+fn open_input(py: Python<'_>, path: &Path) -> PyResult<File> {
+    let display = name(path);
+    let file = File::open(path).map_err(|e| errors::io_error(py, "cannot open", &display, &e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| errors::io_error(py, "cannot read", &display, &e))?;
+    if meta.is_dir() {
+        let err = io::Error::from(io::ErrorKind::IsADirectory);
+        return Err(errors::io_error(py, "cannot read", &display, &err));
+    }
+    Ok(file)
+}
+
+fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
+    Output::open(path, force).map_err(|e| errors::io_error(py, e.what, &name(path), &e.err))
+}
+
+/// The size of a regular file, `None` for a pipe or device.
+fn regular_size(file: &File) -> Option<u64> {
+    file.metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+}
+
+/// Writes the signature of the file `basis` to the file `signature`.
+#[pyfunction]
+#[pyo3(signature = (basis, signature, *, force=false, block_size=0, strong_len=0,
+                    hash="blake2", rollsum="rabinkarp", jobs=0))]
+#[allow(clippy::too_many_arguments)]
+pub fn signature_file(
+    py: Python<'_>,
+    basis: PathBuf,
+    signature: PathBuf,
+    force: bool,
+    block_size: i64,
+    strong_len: i64,
+    hash: &str,
+    rollsum: &str,
+    jobs: usize,
+) -> PyResult<()> {
+    let names = Names {
+        basis: name(&basis),
+        signature: name(&signature),
+        output: name(&signature),
+        ..Names::default()
+    };
+    let input = open_input(py, &basis)?;
+    let options = signature_options(
+        py,
+        block_size,
+        strong_len,
+        hash,
+        rollsum,
+        jobs,
+        regular_size(&input),
+    )?;
+    let out = open_output(py, &signature, force)?;
+    let cancel = Cancel::default();
+    let reader = Cancellable {
+        inner: input,
+        cancel: cancel.clone(),
+    };
+    let worker_cancel = cancel.clone();
+    let result = run::detached(py, &cancel, move || {
+        let writer = Cancellable {
+            inner: out.file(),
+            cancel: worker_cancel,
+        };
+        rsync_tool_core::signature(reader, writer, &options).map_err(Failure::Engine)?;
+        out.commit().map_err(Failure::Output)
+    })?;
+    result.map_err(|f| f.raise(py, &names))
+}
+
+/// The SHA-256 of `file` from `start` to its end, read by position; gives
+/// up (None) when `stop` is set.
+fn sha256_of_file(file: &File, start: u64, stop: &AtomicBool) -> io::Result<Option<[u8; 32]>> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; PY_IO_BUFFER];
+    let mut pos = start;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let n = match file.read_at(&mut buf, pos) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(Some(hasher.finalize().into()));
+        }
+        hasher.update(&buf[..n]);
+        pos += n as u64;
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One line of `sha256sum` output for `name`, escaped as coreutils does when
+/// the name holds a backslash, newline or carriage return.
+fn sha256sum_line(digest: &[u8], name: &[u8]) -> Vec<u8> {
+    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+    let mut line = Vec::new();
+    if escape {
+        line.push(b'\\');
+    }
+    line.extend_from_slice(hex(digest).as_bytes());
+    line.extend_from_slice(b"  ");
+    for &b in name {
+        match b {
+            b'\\' if escape => line.extend_from_slice(b"\\\\"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            _ => line.push(b),
+        }
+    }
+    line.push(b'\n');
+    line
+}
+
+/// Writes the delta of the file `new` against `signature` (a path or a
+/// loaded Signature) to the file `delta`.
+#[pyfunction]
+#[pyo3(signature = (signature, new, delta, *, force=false, jobs=0, sha256_file=None))]
+pub fn delta_file(
+    py: Python<'_>,
+    signature: &Bound<'_, PyAny>,
+    new: PathBuf,
+    delta: PathBuf,
+    force: bool,
+    jobs: usize,
+    sha256_file: Option<PathBuf>,
+) -> PyResult<()> {
+    let mut names = Names {
+        new: name(&new),
+        delta: name(&delta),
+        output: name(&delta),
+        ..Names::default()
+    };
+    if sha256_file.as_deref() == Some(delta.as_path()) {
+        return Err(bad_parameter(
+            py,
+            "sha256_file is the delta output; name another file".to_string(),
+        ));
+    }
+    // A path is loaded in the worker (interruptible); a Signature is shared.
+    let (sig_file, loaded): (Option<File>, Option<Shared>) =
+        if let Ok(loaded) = signature.cast::<PySignature>() {
+            (None, Some(loaded.get().shared.clone()))
+        } else {
+            let path: PathBuf = signature.extract()?;
+            names.signature = name(&path);
+            (Some(open_input(py, &path)?), None)
+        };
+    let new_file = open_input(py, &new)?;
+    let out = open_output(py, &delta, force)?;
+    let sha_out = match &sha256_file {
+        Some(path) => Some(open_output(py, path, force)?),
+        None => None,
+    };
+    let sha_name = sha256_file.as_deref().map(name).unwrap_or_default();
+    let options = DeltaOptions {
+        jobs,
+        ..DeltaOptions::default()
+    };
+    let cancel = Cancel::default();
+    let worker_cancel = cancel.clone();
+    let new_name = new.as_os_str().as_bytes().to_vec();
+    let result = run::detached(py, &cancel, move || {
+        let shared = match (loaded, sig_file) {
+            (Some(shared), _) => shared,
+            (None, Some(file)) => {
+                let reader = Cancellable {
+                    inner: BufReader::with_capacity(PY_IO_BUFFER, file),
+                    cancel: worker_cancel.clone(),
+                };
+                let sig = Signature::load(reader, &options)
+                    .map_err(|e| Failure::Engine(e.about(Role::Signature)))?;
+                Arc::new(std::sync::Mutex::new(sig))
+            }
+            (None, None) => unreachable!("a signature is either loaded or a file"),
+        };
+        let writer = Cancellable {
+            inner: out.file(),
+            cancel: worker_cancel,
+        };
+        let stop = AtomicBool::new(false);
+        let (result, hashed) = std::thread::scope(|scope| {
+            let hashing = sha_out
+                .is_some()
+                .then(|| scope.spawn(|| sha256_of_file(&new_file, 0, &stop)));
+            let result = sig::with(&shared, |sig| sig.delta_file(&new_file, writer, &options));
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let hashed = hashing.map(|h| h.join());
+            (result, hashed)
+        });
+        result.map_err(Failure::Engine)?;
+        if let (Some(sha_out), Some(hashed)) = (sha_out, hashed) {
+            let digest = hashed
+                .unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked")))
+                .map_err(|e| Failure::Engine(Error::io(Role::New, "read failed", e)))?
+                .unwrap_or_default();
+            let line = sha256sum_line(&digest, &new_name);
+            sha_out.file().write_all(&line).map_err(|err| {
+                Failure::Output(OutputError {
+                    what: "write failed",
+                    err,
+                })
+            })?;
+            out.commit().map_err(Failure::Output)?;
+            sha_out.commit().map_err(|e| {
+                Failure::Output(OutputError {
+                    what: "cannot put the SHA-256 file in place",
+                    err: e.err,
+                })
+            })
+        } else {
+            out.commit().map_err(Failure::Output)
+        }
+    })?;
+    if !sha_name.is_empty() {
+        names.output = format!("{} / {sha_name}", names.output);
+    }
+    result.map_err(|f| f.raise(py, &names))
+}
+
+/// 64 hex digits, in either case, as sha256sum prints them.
+fn parse_sha256(py: Python<'_>, text: &str) -> PyResult<[u8; 32]> {
+    let bad = || {
+        bad_parameter(
+            py,
+            format!("expect_sha256 must be 64 hex digits, got {text:?}"),
+        )
+    };
+    if text.len() != 64 || !text.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// A writer that hashes what it passes on.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Applies the delta file `delta` to the file `basis`, writing the file `out`
+/// (which may be `basis` itself, with `force`).
+#[pyfunction]
+#[pyo3(signature = (basis, delta, out, *, force=false, expect_sha256=None))]
+pub fn patch_file(
+    py: Python<'_>,
+    basis: PathBuf,
+    delta: PathBuf,
+    out: PathBuf,
+    force: bool,
+    expect_sha256: Option<&str>,
+) -> PyResult<()> {
+    let names = Names {
+        basis: name(&basis),
+        delta: name(&delta),
+        new: name(&out),
+        output: name(&out),
+        ..Names::default()
+    };
+    let expected = expect_sha256.map(|t| parse_sha256(py, t)).transpose()?;
+    let basis_file = open_input(py, &basis)?;
+    let delta_file = open_input(py, &delta)?;
+    let output = open_output(py, &out, force)?;
+    let cancel = Cancel::default();
+    let worker_cancel = cancel.clone();
+    let result = run::detached(py, &cancel, move || {
+        let options = PatchOptions::default();
+        match expected {
+            None => {
+                rsync_tool_core::patch_file(&basis_file, &delta_file, output.file(), &options)
+                    .map_err(Failure::Engine)?;
+            }
+            Some(expected) => {
+                let written_through = output.is_written_through();
+                let mut writer = HashingWriter {
+                    inner: Cancellable {
+                        inner: output.file(),
+                        cancel: worker_cancel.clone(),
+                    },
+                    hasher: Sha256::new(),
+                };
+                let delta_reader = Cancellable {
+                    inner: &delta_file,
+                    cancel: worker_cancel,
+                };
+                rsync_tool_core::patch(&basis_file, delta_reader, &mut writer, &options)
+                    .map_err(Failure::Engine)?;
+                let got: [u8; 32] = writer.hasher.finalize().into();
+                if got != expected {
+                    let fate = if written_through {
+                        "it was written through already"
+                    } else {
+                        "nothing was written"
+                    };
+                    return Err(Failure::Mismatch(format!(
+                        "the result's SHA-256 is {}, not the expected {}; {fate}",
+                        hex(&got),
+                        hex(&expected)
+                    )));
+                }
+            }
+        }
+        output.commit().map_err(Failure::Output)
+    })?;
+    result.map_err(|f| f.raise(py, &names))
+}
