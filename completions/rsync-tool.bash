@@ -246,7 +246,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__delta)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,7 +469,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__patch)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --expect-sha256 --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --expect-sha256 --no-verify --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

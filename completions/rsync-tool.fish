@@ -77,6 +77,7 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s R -l rol
 rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s O -l output-size -d 'Output buffer size in bytes' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l no-trailer -d 'Write no verification trailer: exactly the delta rdiff would write'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s f -l force -d 'Overwrite an existing output file'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s v -l verbose -d 'Print more detail on stderr'
@@ -96,6 +97,7 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s R -l rol
 rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s O -l output-size -d 'Output buffer size in bytes' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l no-verify -d 'Do not check the result against the delta\'s trailer'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s f -l force -d 'Overwrite an existing output file'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s v -l verbose -d 'Print more detail on stderr'

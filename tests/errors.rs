@@ -46,7 +46,8 @@ struct Fixtures {
     new: Vec<u8>,
     /// rdiff's default signature of `basis` (256-byte blocks, 20 entries).
     sig: Vec<u8>,
-    /// Delta of `new` against `sig`: COPY and LITERAL commands.
+    /// Delta of `new` against `sig` as rdiff writes it (no trailer, so the
+    /// cases below mutate its command stream): COPY and LITERAL commands.
     delta: Vec<u8>,
 }
 
@@ -62,8 +63,11 @@ impl Fixtures {
         )
         .expect("signature of the basis");
         let mut delta = Vec::new();
-        rsync_tool_core::delta(&sig[..], &new[..], &mut delta, &DeltaOptions::default())
-            .expect("delta of new");
+        let options = DeltaOptions {
+            trailer: false,
+            ..DeltaOptions::default()
+        };
+        rsync_tool_core::delta(&sig[..], &new[..], &mut delta, &options).expect("delta of new");
         assert_eq!(sig.len(), 12 + 20 * ENTRY);
         assert!(
             delta.len() < new.len() / 2,

@@ -17,3 +17,4 @@ mod roundtrip;
 mod signals;
 mod stats;
 mod util;
+mod verify;

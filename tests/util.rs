@@ -582,6 +582,21 @@ pub fn assert_bytes_eq(actual: &[u8], expected: &[u8], what: &str) {
     }
 }
 
+/// A delta up to and including its END command (parsed by the core's
+/// [`DeltaParser`](rsync_tool_core::format::DeltaParser)): ours without its
+/// verification trailer, to compare with rdiff's bytes.
+pub fn delta_up_to_end(delta: &[u8]) -> &[u8] {
+    let mut parser = rsync_tool_core::format::DeltaParser::new(None);
+    let mut at = 0;
+    while at < delta.len() && !parser.is_done() {
+        match parser.advance(&delta[at..]) {
+            Ok((n, _)) => at += n,
+            Err(_) => return delta,
+        }
+    }
+    &delta[..at]
+}
+
 /// Our delta may be at most 1% + 64 bytes larger than rdiff's.
 pub fn delta_size_ok(ours: usize, rdiffs: usize) -> bool {
     (ours as u128) * 100 <= (rdiffs as u128) * 101 + 6400

@@ -307,6 +307,15 @@ pub enum Command {
         /// any output: atomically, and replaced only with -f.
         #[arg(long = "sha256-file", value_name = "PATH", value_hint = ValueHint::FilePath)]
         sha256_file: Option<PathBuf>,
+        /// Write no verification trailer: exactly the delta rdiff would write
+        ///
+        /// By default the delta ends, after its END command, with a 45-byte
+        /// trailer holding NEWFILE's length and BLAKE3 hash, computed in the
+        /// same pass; patch checks the result against it. rdiff (every
+        /// librsync) stops reading at END and ignores it. Use --no-trailer
+        /// for readers that reject bytes after END, such as fast_rsync.
+        #[arg(long = "no-trailer")]
+        no_trailer: bool,
     },
     /// Apply DELTA to BASIS and write the result to NEWFILE
     ///
@@ -338,6 +347,17 @@ pub enum Command {
         #[arg(long = "expect-sha256", value_name = "HEX",
         value_hint = ValueHint::Other, value_parser = sha256_hex)]
         expect_sha256: Option<[u8; SHA256_LEN]>,
+        /// Do not check the result against the delta's trailer
+        ///
+        /// A delta made by rsync-tool ends with NEWFILE's length and BLAKE3
+        /// hash. By default patch checks the result against them: a mismatch
+        /// (the basis is not the one the signature was made from, or has
+        /// changed since, or the delta is damaged) is status 106 and a file
+        /// output is not put in place. Deltas without a trailer (rdiff's) are
+        /// applied unchecked either way; -v says whether the result was
+        /// verified.
+        #[arg(long = "no-verify")]
+        no_verify: bool,
     },
     /// Print a completion script for SHELL
     ///

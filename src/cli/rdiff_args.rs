@@ -214,6 +214,14 @@ mod tests {
                 "--sum-size",
             ]
         );
-        assert_eq!(known.command_options, ["--sha256-file", "--expect-sha256"]);
+        assert_eq!(
+            known.command_options,
+            [
+                "--sha256-file",
+                "--no-trailer",
+                "--expect-sha256",
+                "--no-verify"
+            ]
+        );
     }
 }

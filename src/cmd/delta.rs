@@ -14,14 +14,15 @@ use crate::fs::{Input, Output};
 use crate::progress::Progress;
 use crate::sha256::{HashingReader, sha256_of_file, sha256sum_line};
 
-/// Writes the delta of `new` against `sig` to `delta`, and NEWFILE's
-/// SHA-256 to `sha256_file` if given.
+/// Writes the delta of `new` against `sig` to `delta` (with the verification
+/// trailer if `trailer`), and NEWFILE's SHA-256 to `sha256_file` if given.
 pub fn run(
     opts: &Options,
     sig: &Path,
     new: Option<&Path>,
     delta: Option<&Path>,
     sha256_file: Option<&Path>,
+    trailer: bool,
 ) -> Result<()> {
     let sig_input = Input::open(Some(sig), false)?;
     let new_input = Input::open(new, false)?;
@@ -45,6 +46,7 @@ pub fn run(
         jobs: jobs(opts),
         engine: engine(opts),
         progress: None,
+        trailer,
     };
     let mut signature = Signature::load(&sig_input.file, &options).map_err(|e| names.blame(e))?;
     report(opts, &[signature.load_stats().rdiff_line()]);

@@ -32,24 +32,28 @@ pub fn run(cli: Cli) -> Result<()> {
             newfile,
             delta,
             sha256_file,
+            no_trailer,
         }) => delta::run(
             opts,
             signature,
             newfile.as_deref(),
             delta.as_deref(),
             sha256_file.as_deref(),
+            !no_trailer,
         ),
         Some(Command::Patch {
             basis,
             delta,
             newfile,
             expect_sha256,
+            no_verify,
         }) => patch::run(
             opts,
             basis,
             delta.as_deref(),
             newfile.as_deref(),
             expect_sha256.map(Sha256Digest::from),
+            !no_verify,
         ),
         Some(Command::Completions { shell }) => {
             print_to_stdout(|out| generate::completions(*shell, out))

@@ -11,13 +11,15 @@ use crate::fs::{Input, Output};
 use crate::progress::Progress;
 use crate::sha256::{HashingWriter, Sha256Digest};
 
-/// Applies `delta` to `basis` and writes the result to `new`.
+/// Applies `delta` to `basis` and writes the result to `new`, checking it
+/// against the delta's trailer if `verify`.
 pub fn run(
     opts: &Options,
     basis: &Path,
     delta: Option<&Path>,
     new: Option<&Path>,
     expect_sha256: Option<Sha256Digest>,
+    verify: bool,
 ) -> Result<()> {
     let basis_input = Input::open(Some(basis), true)?;
     let delta_input = Input::open(delta, false)?;
@@ -39,6 +41,7 @@ pub fn run(
     let options = PatchOptions {
         buffers,
         progress: Some(progress.counter()),
+        verify,
     };
     let stats = match expect_sha256 {
         None => {
@@ -70,6 +73,16 @@ pub fn run(
     };
     progress.finish();
     out.commit()?;
+    if opts.verbose {
+        let how = if stats.verified {
+            "verified: the result's length and BLAKE3 hash match the delta's trailer"
+        } else if verify {
+            "not verified: the delta has no trailer"
+        } else {
+            "not verified (--no-verify)"
+        };
+        eprintln!("rsync-tool: {out_name}: {how}");
+    }
     report(opts, &[stats.rdiff_line()]);
     Ok(())
 }

@@ -11,9 +11,10 @@ use std::fs::File;
 use std::io::{Read, Write};
 
 use crate::error::Result;
+use crate::format::NewHasher;
 use crate::format::SignatureInput;
 use crate::format::params::SignatureParams;
-use crate::io::Counted;
+use crate::io::{Counted, Hashing};
 use crate::options::{DeltaOptions, Engine, SignatureOptions};
 use crate::stats::{MatchStats, Stats};
 
@@ -49,18 +50,27 @@ pub(crate) trait Searcher: Send {
     ) -> Result<(Stats, MatchStats)>;
 
     /// Writes the delta of the rest of the file `new` to `out` (not
-    /// flushed); by default read sequentially, counted for progress.
+    /// flushed), and hashes those bytes into `hasher` if given; by default
+    /// read sequentially, counted for progress.
     fn delta_file(
         &mut self,
         new: &File,
         out: &mut dyn Write,
         options: &DeltaOptions,
+        hasher: Option<&mut NewHasher>,
     ) -> Result<(Stats, MatchStats)> {
-        let mut counted = Counted {
+        let counted = Counted {
             reader: new,
             counter: options.progress.as_deref(),
         };
-        self.delta(&mut counted, out, options)
+        self.delta(
+            &mut Hashing {
+                reader: counted,
+                hasher,
+            },
+            out,
+            options,
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Role};
+use crate::format::NewHasher;
 
 /// Runs an I/O call again for as long as a signal interrupts it (EINTR):
 /// every read of the crate goes through here.
@@ -57,6 +58,23 @@ impl<R: Read> Read for Counted<'_, R> {
         let n = self.reader.read(buf)?;
         if let Some(counter) = self.counter {
             counter.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// A reader that hashes what it reads for a delta's trailer, if asked:
+/// each read buffer as it arrives, with no copy.
+pub(crate) struct Hashing<'h, R> {
+    pub reader: R,
+    pub hasher: Option<&'h mut NewHasher>,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if let Some(hasher) = self.hasher.as_deref_mut() {
+            hasher.update(&buf[..n]);
         }
         Ok(n)
     }

@@ -71,7 +71,8 @@ pub use patch::{patch, patch_file};
 pub use stats::{DeltaStats, MatchStats, Op, Stats};
 
 use engine::{Searcher, backend};
-use format::SignatureInput;
+use format::{NewHasher, SignatureInput, TRAILER_LEN, Trailer};
+use io::Hashing;
 
 /// Writes the signature of `basis` to `out`.
 pub fn signature<R: Read, W: Write>(
@@ -120,31 +121,38 @@ impl Signature {
     }
 
     /// Writes the delta of `new`, read sequentially on one thread, against
-    /// this signature to `out`.
+    /// this signature to `out`, then (if [`DeltaOptions::trailer`]) the
+    /// verification [`Trailer`], hashed in the same pass.
     pub fn delta<R: Read, W: Write>(
         &mut self,
-        mut new: R,
+        new: R,
         mut out: W,
         options: &DeltaOptions,
     ) -> Result<(Stats, MatchStats)> {
-        let result = self.searcher.delta(&mut new, &mut out, options)?;
-        flush(&mut out)?;
-        Ok(result)
+        let mut hasher = options.trailer.then(NewHasher::default);
+        let mut reader = Hashing {
+            reader: new,
+            hasher: hasher.as_mut(),
+        };
+        let result = self.searcher.delta(&mut reader, &mut out, options)?;
+        end_delta(&mut out, hasher, result)
     }
 
     /// Writes the delta of the rest of `new` (from its current offset to its
     /// end) against this signature to `out`, reading it by position on
     /// [`DeltaOptions::jobs`] threads. The delta is the same as
-    /// [`Signature::delta`]'s for every number of threads.
+    /// [`Signature::delta`]'s for every number of threads, trailer included.
     pub fn delta_file<W: Write>(
         &mut self,
         new: &File,
         mut out: W,
         options: &DeltaOptions,
     ) -> Result<(Stats, MatchStats)> {
-        let result = self.searcher.delta_file(new, &mut out, options)?;
-        flush(&mut out)?;
-        Ok(result)
+        let mut hasher = options.trailer.then(NewHasher::default);
+        let result = self
+            .searcher
+            .delta_file(new, &mut out, options, hasher.as_mut())?;
+        end_delta(&mut out, hasher, result)
     }
 }
 
@@ -164,10 +172,175 @@ pub fn delta<S: Read, R: Read, W: Write>(
     })
 }
 
+/// Flushes a delta up to its END command, then writes its trailer if NEW
+/// was hashed. A reader that went away after END (rdiff from a pipe stops
+/// reading there) is no error: the delta is whole without its trailer.
+fn end_delta(
+    out: &mut dyn Write,
+    hasher: Option<NewHasher>,
+    (mut stats, matching): (Stats, MatchStats),
+) -> Result<(Stats, MatchStats)> {
+    flush(out)?;
+    if let Some(hasher) = hasher {
+        let trailer = Trailer::of(&hasher).encode();
+        match out.write_all(&trailer).and_then(|()| out.flush()) {
+            Ok(()) => stats.out_bytes += TRAILER_LEN as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(Error::io(Role::Output, "write failed", e)),
+        }
+    }
+    Ok((stats, matching))
+}
+
 /// Flushes the output of a step.
 pub(crate) fn flush(out: &mut dyn Write) -> Result<()> {
     out.flush()
         .map_err(|e| Error::io(Role::Output, "write failed", e))
+}
+
+#[cfg(test)]
+mod trailer_tests {
+    use super::*;
+    use crate::format::{Command, DeltaParser};
+    use crate::testdata::gen_bytes;
+    use std::io::Cursor;
+
+    /// A writer whose reader goes away after `limit` bytes.
+    struct Closing {
+        got: Vec<u8>,
+        limit: usize,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.got.len() >= self.limit {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.limit - self.got.len());
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn engines() -> Vec<Engine> {
+        #[cfg(feature = "librsync")]
+        return vec![Engine::Native, Engine::Librsync];
+        #[cfg(not(feature = "librsync"))]
+        return vec![Engine::Native];
+    }
+
+    /// Every engine's delta, from a reader and from a file on 1 and 2
+    /// threads, ends with the same trailer right after END (where the
+    /// parser stops), and patch verifies it.
+    #[test]
+    fn deltas_of_every_path_end_with_a_verified_trailer() {
+        let old = gen_bytes(5, 3 << 20);
+        let mut new = old.clone();
+        new[100_000..100_010].copy_from_slice(b"0123456789");
+        new.splice(2 << 20..2 << 20, gen_bytes(6, 5000));
+        let mut sig = Vec::new();
+        signature(
+            &old[..],
+            &mut sig,
+            &SignatureOptions::for_size(old.len() as u64),
+        )
+        .unwrap();
+        let mut new_file = tempfile::tempfile().unwrap();
+        new_file.write_all(&new).unwrap();
+        for engine in engines() {
+            for jobs in [1, 2] {
+                let options = DeltaOptions {
+                    engine,
+                    jobs,
+                    ..DeltaOptions::default()
+                };
+                let mut loaded = Signature::load(&sig[..], &options).unwrap();
+                let (mut streamed, mut filed) = (Vec::new(), Vec::new());
+                let (stats, _) = loaded.delta(&new[..], &mut streamed, &options).unwrap();
+                assert_eq!(stats.out_bytes, streamed.len() as u64);
+                std::io::Seek::rewind(&mut new_file).unwrap();
+                loaded.delta_file(&new_file, &mut filed, &options).unwrap();
+                assert!(streamed == filed, "{engine:?} {jobs}");
+                let mut parser = DeltaParser::new(None);
+                let mut at = 0;
+                while !parser.is_done() {
+                    let (n, cmd) = parser.advance(&filed[at..]).unwrap();
+                    at += n;
+                    assert!(cmd != Some(Command::End) || parser.is_done());
+                }
+                assert_eq!(at + format::TRAILER_LEN, filed.len());
+                let expected = Trailer {
+                    new_len: new.len() as u64,
+                    hash: *blake3::hash(&new).as_bytes(),
+                };
+                assert_eq!(
+                    Trailer::parse(&filed[at..]),
+                    format::AfterEnd::Trailer(expected)
+                );
+                let mut out = Vec::new();
+                let stats = patch(
+                    Cursor::new(&old),
+                    &filed[..],
+                    &mut out,
+                    &PatchOptions::default(),
+                )
+                .unwrap();
+                assert!(stats.verified && out == new);
+                let mut out = Vec::new();
+                let mut wrong = old.clone();
+                wrong[5] ^= 1;
+                let e = patch(
+                    Cursor::new(&wrong),
+                    &filed[..],
+                    &mut out,
+                    &PatchOptions::default(),
+                )
+                .unwrap_err();
+                assert_eq!((e.status(), e.role()), (Status::Corrupt, Some(Role::Basis)));
+                let no_verify = PatchOptions {
+                    verify: false,
+                    ..PatchOptions::default()
+                };
+                let stats = patch(Cursor::new(&wrong), &filed[..], &mut out, &no_verify).unwrap();
+                assert!(!stats.verified);
+            }
+        }
+    }
+
+    #[test]
+    fn a_reader_gone_after_end_is_no_error_before_it_is() {
+        let old = gen_bytes(7, 100_000);
+        let new = gen_bytes(8, 120_000);
+        let mut sig = Vec::new();
+        signature(
+            &old[..],
+            &mut sig,
+            &SignatureOptions::for_size(old.len() as u64),
+        )
+        .unwrap();
+        let plain = DeltaOptions {
+            trailer: false,
+            ..DeltaOptions::default()
+        };
+        let mut body = Vec::new();
+        delta(&sig[..], &new[..], &mut body, &plain).unwrap();
+        let mut out = Closing {
+            got: Vec::new(),
+            limit: body.len(),
+        };
+        delta(&sig[..], &new[..], &mut out, &DeltaOptions::default()).unwrap();
+        assert!(out.got == body);
+        let mut out = Closing {
+            got: Vec::new(),
+            limit: body.len() - 1,
+        };
+        let e = delta(&sig[..], &new[..], &mut out, &DeltaOptions::default()).unwrap_err();
+        assert!(e.is_broken_pipe());
+    }
 }
 
 #[cfg(all(test, feature = "librsync"))]

@@ -107,7 +107,7 @@ impl SignatureOptions {
 }
 
 /// How to make a delta.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DeltaOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
@@ -119,13 +119,43 @@ pub struct DeltaOptions {
     /// Counts the bytes of NEW read so far, for a progress display, where the
     /// library reads NEW itself ([`Signature::delta_file`](crate::Signature::delta_file)).
     pub progress: Option<Arc<AtomicU64>>,
+    /// Write the verification [`Trailer`](crate::format::Trailer) (NEW's
+    /// length and BLAKE3) after the delta's END; rdiff ignores it. Off, the
+    /// delta is byte for byte what rdiff would write. Default: on.
+    pub trailer: bool,
+}
+
+impl Default for DeltaOptions {
+    fn default() -> Self {
+        DeltaOptions {
+            buffers: BufferSizes::default(),
+            jobs: 0,
+            engine: Engine::default(),
+            progress: None,
+            trailer: true,
+        }
+    }
 }
 
 /// How to apply a delta.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PatchOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
     /// Counts the bytes of the delta read so far, for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Check the result against the delta's
+    /// [`Trailer`](crate::format::Trailer) when it has one: a wrong length
+    /// or hash is [`Status::Corrupt`](crate::Status::Corrupt). Default: on.
+    pub verify: bool,
+}
+
+impl Default for PatchOptions {
+    fn default() -> Self {
+        PatchOptions {
+            buffers: BufferSizes::default(),
+            progress: None,
+            verify: true,
+        }
+    }
 }

@@ -57,6 +57,10 @@ pub struct Stats {
     pub out_bytes: u64,
     /// Wall time of the operation.
     pub elapsed: Duration,
+    /// Patch: the result was checked against the delta's verification
+    /// trailer (its length and BLAKE3 matched). False for a delta without a
+    /// trailer (rdiff's), or with verification off.
+    pub verified: bool,
 }
 
 impl Stats {
@@ -76,6 +80,7 @@ impl Stats {
             in_bytes: 0,
             out_bytes: 0,
             elapsed: Duration::ZERO,
+            verified: false,
         }
     }
 

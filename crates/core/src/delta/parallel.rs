@@ -14,7 +14,8 @@ use super::index::BlockIndex;
 use super::scan::{Rollers, add_match_stats, scan_with};
 use super::stream::delta_stream;
 use crate::error::{Error, Result, Role, Status};
-use crate::io::Counted;
+use crate::format::NewHasher;
+use crate::io::{Counted, Hashing};
 use crate::options::{DeltaOptions, threads};
 use crate::stats::{MatchStats, Stats};
 
@@ -57,7 +58,8 @@ impl Read for FileAt<'_> {
 /// Memory: about (jobs + 2) x (2 MiB + block length) plus the write buffer.
 /// The delta is byte-identical for every `jobs`: the chunks do not depend on
 /// it. A file that ends before `start + len` is a read error; bytes after it
-/// are not read.
+/// are not read. With a `hasher`, NEW's bytes are hashed in order as their
+/// chunks are joined (no second read of the file).
 pub(crate) fn delta_file<W: Write>(
     index: &BlockIndex,
     file: &File,
@@ -65,14 +67,17 @@ pub(crate) fn delta_file<W: Write>(
     len: u64,
     out: &mut W,
     options: &DeltaOptions,
+    hasher: Option<&mut NewHasher>,
 ) -> Result<(Stats, MatchStats)> {
     let b = index.block_len;
     // A chunk's commands take up to ~48 / block_len bytes per byte of NEW:
     // tiny blocks get shorter chunks, so that memory stays bounded.
     let chunk = CHUNK_LEN.min(b * 64 * 1024).max(4 * b).div_ceil(b) * b;
-    delta_file_chunked(index, file, start, len, out, options, chunk)
+    chunked(index, file, start, len, out, options, chunk, hasher)
 }
 
+/// [`delta_file`] with chunks of `chunk` bytes, not hashed (for tests).
+#[cfg(any(test, feature = "testdata"))]
 pub(crate) fn delta_file_chunked<W: Write>(
     index: &BlockIndex,
     file: &File,
@@ -81,6 +86,20 @@ pub(crate) fn delta_file_chunked<W: Write>(
     out: &mut W,
     options: &DeltaOptions,
     chunk: usize,
+) -> Result<(Stats, MatchStats)> {
+    chunked(index, file, start, len, out, options, chunk, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chunked<W: Write>(
+    index: &BlockIndex,
+    file: &File,
+    start: u64,
+    len: u64,
+    out: &mut W,
+    options: &DeltaOptions,
+    chunk: usize,
+    mut hasher: Option<&mut NewHasher>,
 ) -> Result<(Stats, MatchStats)> {
     let (jobs, out_buf) = (threads(options.jobs), options.buffers.output);
     let progress = options.progress.as_deref();
@@ -96,7 +115,7 @@ pub(crate) fn delta_file_chunked<W: Write>(
             },
             counter: progress,
         };
-        return delta_stream(index, reader, out, options);
+        return delta_stream(index, Hashing { reader, hasher }, out, options);
     }
     let started = Instant::now();
     // Chunk k covers [k * chunk, (k + 1) * chunk), the last one the rest
@@ -185,6 +204,10 @@ pub(crate) fn delta_file_chunked<W: Write>(
             let mut k = 0;
             while k < chunks {
                 if let Some(scanned) = waiting.remove(&k) {
+                    if let Some(hasher) = hasher.as_deref_mut() {
+                        let (a, e) = chunk_range(k);
+                        hasher.update(&scanned.buf[..(e - a) as usize]);
+                    }
                     join.join(&scanned)?;
                     let _ = free_tx.send(scanned.buf);
                     k += 1;

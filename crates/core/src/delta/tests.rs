@@ -518,7 +518,7 @@ fn bench_files() {
     let (stats, ms) = if jobs == 0 {
         delta_stream(&index, &f, &mut out, &t).unwrap()
     } else {
-        delta_file(&index, &f, 0, len, &mut out, &t).unwrap()
+        delta_file(&index, &f, 0, len, &mut out, &t, None).unwrap()
     };
     let t2 = Instant::now();
     eprintln!(

@@ -113,6 +113,7 @@ fn stats(
         in_bytes,
         out_bytes,
         elapsed: started.elapsed(),
+        verified: false,
     }
 }
 

@@ -9,7 +9,7 @@ use super::{Backend, Searcher};
 use crate::delta::{self, BlockIndex};
 use crate::error::{Error, Result, Role};
 use crate::format::params::{SIG_HEADER_LEN, SignatureParams};
-use crate::format::{self, SignatureInput};
+use crate::format::{self, NewHasher, SignatureInput};
 use crate::options::{DeltaOptions, SignatureOptions, threads};
 use crate::stats::{MatchStats, Op, Stats};
 
@@ -55,6 +55,7 @@ impl Searcher for BlockIndex {
         new: &File,
         mut out: &mut dyn Write,
         options: &DeltaOptions,
+        hasher: Option<&mut NewHasher>,
     ) -> Result<(Stats, MatchStats)> {
         let mut file = new;
         let start = file
@@ -65,6 +66,6 @@ impl Searcher for BlockIndex {
             .map_err(|e| Error::io(Role::New, "cannot read its size", e))?
             .len()
             .saturating_sub(start);
-        delta::delta_file(self, new, start, len, &mut out, options)
+        delta::delta_file(self, new, start, len, &mut out, options, hasher)
     }
 }

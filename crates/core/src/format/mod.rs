@@ -1,18 +1,24 @@
 //! rdiff's file formats: the magic numbers and signature parameters
 //! ([`params`]), signature headers and bodies ([`signature`](self)), the delta
 //! command stream with its opcode table, parser and encoder ([`DeltaParser`]),
-//! and naming what a wrong file is. Every byte is checked here, with rdiff
+//! the verification trailer after a delta's END ([`Trailer`]), and naming
+//! what a wrong file is. Every byte is checked here, with rdiff
 //! 2.3.2's statuses, before it reaches an engine.
 
 mod delta;
 pub mod params;
 mod signature;
+mod trailer;
 
 pub use delta::{Command, DeltaParser};
 #[cfg(any(test, feature = "testdata"))]
 pub(crate) use delta::{MAX_IMMEDIATE_LITERAL, int_len};
 pub(crate) use delta::{OP_END, copy_past_end, encode_copy, encode_literal};
 pub(crate) use signature::{SignatureInput, read_entries, read_signature_header};
+pub(crate) use trailer::NewHasher;
+pub use trailer::{
+    AfterEnd, TRAILER_HASH_LEN, TRAILER_LEN, TRAILER_MAGIC, TRAILER_VERSION, Trailer,
+};
 
 use params::DELTA_MAGIC;
 

@@ -7,19 +7,13 @@ use std::time::Instant;
 
 use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
-use crate::format::{Command, DeltaParser, copy_past_end};
+use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN, copy_past_end};
 use crate::io;
 use crate::stats::{Op, Stats};
 
 /// LITERAL data at least this long is copied from the delta to the output
 /// directly, not through the read buffer.
 const DIRECT_COPY_MIN: u64 = 16 * 1024;
-
-/// A COPY at least this long may run in the kernel (io::copy uses
-/// copy_file_range between files). Below it, a kernel copy costs more than
-/// it saves: each call checks both files and flushes the write buffer, which
-/// measured 13% slower on a delta of 9,000 interleaved commands.
-const KERNEL_COPY_MIN: u64 = 1 << 20;
 
 /// A reader io::copy cannot see through, so that it copies through the
 /// output's buffer rather than with a system call per piece. It remembers
@@ -57,27 +51,45 @@ impl<R: Read> Read for Buffered<R> {
     }
 }
 
-/// True for the errors of a kernel copy that come from its output side.
-fn written_wrong(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        WriteZero | StorageFull | QuotaExceeded | FileTooLarge | BrokenPipe | ReadOnlyFilesystem
-    )
+/// A writer that hashes what passes through it, if asked. (It also keeps
+/// io::copy from copying in the kernel past it: between files, patch_file
+/// splices instead.)
+struct HashingWriter<'h, W> {
+    inner: W,
+    hasher: Option<&'h mut NewHasher>,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(hasher) = self.hasher.as_deref_mut() {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Writes the result of applying `delta` to `basis` (of `basis_len` bytes).
+/// With a `hasher`, the result is hashed as it is written, and the bytes
+/// after END (up to a trailer's length) are returned for checking.
 pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
     basis: &mut B,
     basis_len: u64,
     mut delta: D,
     out: W,
-    in_len: usize,
-    out_len: usize,
-) -> Result<Stats> {
+    (in_len, out_len): (usize, usize),
+    hasher: Option<&mut NewHasher>,
+) -> Result<(Stats, Vec<u8>)> {
     let started = Instant::now();
     let mut stats = Stats::new(Op::Patch);
     let mut parser = DeltaParser::new(None);
+    let verifying = hasher.is_some();
+    let mut after_end = Vec::new();
+    let out = HashingWriter { inner: out, hasher };
     let mut out = BufWriter::with_capacity(out_len, out);
     let mut inbuf = vec![0u8; in_len];
     let mut window = Window::default();
@@ -86,8 +98,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
         let rest = parser.literal_remaining();
         if rest >= DIRECT_COPY_MIN {
             // The rest of a long LITERAL goes from the delta to the output
-            // without passing through our buffers (in the kernel, where both
-            // are files: io::copy uses copy_file_range or splice).
+            // without passing through the read buffer.
             let mut source = Buffered::new(&mut delta);
             let copied = std::io::copy(&mut Read::take(&mut source, rest), &mut out)
                 .map_err(|e| source.blame(Role::Delta, e))?;
@@ -137,11 +148,24 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
                 stats.out_bytes += len;
             }
         }
+        if parser.is_done() && verifying {
+            after_end.extend_from_slice(&data[..data.len().min(TRAILER_LEN)]);
+        }
     }
     out.flush()
         .map_err(|e| Error::io(Role::Output, "write failed", e))?;
+    // A trailer may follow END: read up to its length (rdiff stops at END).
+    while verifying && after_end.len() < TRAILER_LEN {
+        let start = after_end.len();
+        after_end.resize(TRAILER_LEN, 0);
+        let got = io::read(&mut delta, &mut after_end[start..], Role::Delta)?;
+        after_end.truncate(start + got);
+        if got == 0 {
+            break;
+        }
+    }
     stats.elapsed = started.elapsed();
-    Ok(stats)
+    Ok((stats, after_end))
 }
 
 /// Adds a command read to the statistics; `header_len` is the length of its
@@ -185,26 +209,15 @@ pub(crate) fn check_copy<B: Seek>(basis: &mut B, basis_len: u64, pos: u64, len: 
     Err(copy_past_end(pos, len, basis_len))
 }
 
-/// Copies `len` bytes of the basis from `pos` (in the kernel where both are
-/// files); the caller has checked that they lie inside it, so a short copy
-/// means the basis shrank under us.
+/// Copies `len` bytes of the basis from `pos`; the caller has checked that
+/// they lie inside it, so a short copy means the basis shrank under us.
 fn copy<B: Read + Seek>(basis: &mut B, pos: u64, len: u64, out: &mut impl Write) -> Result<()> {
     basis
         .seek(SeekFrom::Start(pos))
         .map_err(|e| Error::io(Role::Basis, "seek failed", e))?;
-    let copied = if len >= KERNEL_COPY_MIN {
-        std::io::copy(&mut basis.take(len), out).map_err(|e| {
-            if written_wrong(&e) {
-                Error::io(Role::Output, "write failed", e)
-            } else {
-                Error::io(Role::Basis, "copy failed", e)
-            }
-        })?
-    } else {
-        let mut source = Buffered::new(basis);
-        std::io::copy(&mut Read::take(&mut source, len), out)
-            .map_err(|e| source.blame(Role::Basis, e))?
-    };
+    let mut source = Buffered::new(basis);
+    let copied = std::io::copy(&mut Read::take(&mut source, len), out)
+        .map_err(|e| source.blame(Role::Basis, e))?;
     if copied < len {
         return Err(basis_ended());
     }

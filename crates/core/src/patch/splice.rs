@@ -6,6 +6,10 @@
 //! writes large. Commands are read by position, a little at a time after a
 //! spliced LITERAL; every command goes through [`DeltaParser`] first.
 //!
+//! To verify the result against a delta's trailer without slowing the
+//! writer, a second thread reads the output back by position behind it, in
+//! L2-sized pieces ([`HASH_PIECE`]) of pages just written, and hashes them.
+//!
 //! The output must be a regular file: the pipe holds references to the
 //! inputs' cached pages until it is drained, and a pipe as output would hand
 //! those references on to its reader, who could see later writes to the
@@ -16,6 +20,7 @@ use std::io::{self, Seek, SeekFrom};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use rustix::io::Errno;
@@ -24,7 +29,7 @@ use rustix::pipe::{PipeFlags, SpliceFlags, fcntl_setpipe_size, pipe_with, splice
 use super::apply::{basis_ended, check_copy, count_command};
 use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
-use crate::format::{Command, DeltaParser};
+use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN};
 use crate::io::retry;
 use crate::stats::{Op, Stats};
 
@@ -44,6 +49,10 @@ const FIRST_READ: usize = 256;
 /// The command buffer's and the gathering buffer's length.
 const BUF_LEN: usize = 64 * 1024;
 
+/// The pieces the verifying thread reads the output back in: about an L2
+/// cache, so that each is hashed while it is there.
+const HASH_PIECE: usize = 256 * 1024;
+
 /// The inputs and output of a patch, all open files.
 pub(crate) struct Files<'a> {
     pub basis: &'a File,
@@ -55,12 +64,84 @@ pub(crate) struct Files<'a> {
     pub out: &'a File,
 }
 
-/// Applies the delta. `Ok(None)` means the kernel cannot splice between these
-/// files, found before anything was written: the caller patches another way.
-/// On success the delta's file offset is left after its END command.
-pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Option<Stats>> {
+/// A patch done: its statistics, and when verifying, the result's hash and
+/// the bytes after END (up to a trailer's length).
+pub(crate) struct Spliced {
+    pub stats: Stats,
+    pub hashed: Option<NewHasher>,
+    pub after_end: Vec<u8>,
+}
+
+/// Applies the delta, hashing the result if `verify`. `Ok(None)` means the
+/// kernel cannot splice between these files, found before anything was
+/// written: the caller patches another way. On success the delta's file
+/// offset is left after its END command.
+pub(crate) fn apply(
+    files: &Files,
+    progress: Option<&AtomicU64>,
+    verify: bool,
+) -> Result<Option<Spliced>> {
+    if !verify {
+        let done = run(files, progress, None)?;
+        return Ok(done.map(|(stats, _)| Spliced {
+            stats,
+            hashed: None,
+            after_end: Vec::new(),
+        }));
+    }
+    let out_start = (&*files.out)
+        .stream_position()
+        .map_err(|e| Error::io(Role::Output, "cannot find the write position", e))?;
+    std::thread::scope(|scope| {
+        let (written, drained) = channel();
+        let hashing = scope.spawn(move || hash_behind(files.out, out_start, drained));
+        let done = run(files, progress, Some(written));
+        let hashed = hashing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let Some((stats, after_end)) = done? else {
+            return Ok(None);
+        };
+        let hashed = hashed
+            .map_err(|e| Error::io(Role::Output, "cannot read the result back to verify it", e))?;
+        Ok(Some(Spliced {
+            stats,
+            hashed: Some(hashed),
+            after_end,
+        }))
+    })
+}
+
+/// Hashes the output from `start` as far as the writer reports it written
+/// (`drained` counts bytes), until the writer is done.
+fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<NewHasher> {
+    let mut hasher = NewHasher::default();
+    let mut piece = vec![0u8; HASH_PIECE];
+    let mut done = 0u64;
+    while let Ok(mut upto) = drained.recv() {
+        while let Ok(later) = drained.try_recv() {
+            upto = later;
+        }
+        while done < upto {
+            let n = (upto - done).min(HASH_PIECE as u64) as usize;
+            out.read_exact_at(&mut piece[..n], start + done)?;
+            hasher.update(&piece[..n]);
+            done += n as u64;
+        }
+    }
+    Ok(hasher)
+}
+
+/// The patch itself; with `written`, it reports the bytes written so far
+/// there and returns the bytes after END.
+fn run(
+    files: &Files,
+    progress: Option<&AtomicU64>,
+    written: Option<Sender<u64>>,
+) -> Result<Option<(Stats, Vec<u8>)>> {
     let started = Instant::now();
-    let Some(pipe) = Pipe::new(files.out) else {
+    let verifying = written.is_some();
+    let Some(pipe) = Pipe::new(files.out, written) else {
         return Ok(None);
     };
     let mut run = Run {
@@ -154,11 +235,26 @@ pub(crate) fn apply(files: &Files, progress: Option<&AtomicU64>) -> Result<Optio
         Err(Fill::Failed(e)) => return Err(e),
         Ok(()) => {}
     }
+    // A trailer may follow END: read up to its length (rdiff stops at END).
+    let mut after_end = Vec::new();
+    if verifying {
+        after_end.resize(TRAILER_LEN, 0);
+        let mut got = 0;
+        while got < TRAILER_LEN {
+            let at = pos + got as u64;
+            match retry(|| files.delta.read_at(&mut after_end[got..], at)) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => return Err(Error::io(Role::Delta, "read failed", e)),
+            }
+        }
+        after_end.truncate(got);
+    }
     (&*files.delta)
         .seek(SeekFrom::Start(pos))
         .map_err(|e| Error::io(Role::Delta, "cannot seek past its end", e))?;
     stats.elapsed = started.elapsed();
-    Ok(Some(stats))
+    Ok(Some((stats, after_end)))
 }
 
 /// Why moving data stopped.
@@ -279,11 +375,16 @@ struct Pipe<'a> {
     /// True once data has reached the output: from then on an error is an
     /// error, not a reason to patch another way.
     written: bool,
+    /// Bytes written to the output.
+    drained: u64,
+    /// Where to report `drained` after each write, if anywhere.
+    report: Option<Sender<u64>>,
 }
 
 impl<'a> Pipe<'a> {
-    /// A pipe draining into `out`; `None` if no pipe can be made.
-    fn new(out: &'a File) -> Option<Pipe<'a>> {
+    /// A pipe draining into `out`, reporting the bytes written to `report`;
+    /// `None` if no pipe can be made.
+    fn new(out: &'a File, report: Option<Sender<u64>>) -> Option<Pipe<'a>> {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok()?;
         // A smaller pipe (where the limits refuse this size) only costs time.
         let _ = fcntl_setpipe_size(&write, PIPE_SIZE);
@@ -293,6 +394,8 @@ impl<'a> Pipe<'a> {
             out,
             held: 0,
             written: false,
+            drained: 0,
+            report,
         })
     }
 
@@ -372,6 +475,11 @@ impl<'a> Pipe<'a> {
                 Ok(n) => {
                     self.held -= n;
                     self.written = true;
+                    self.drained += n as u64;
+                    if let Some(report) = &self.report {
+                        // (the verifying thread ends only once we are done)
+                        let _ = report.send(self.drained);
+                    }
                 }
                 Err(Errno::INTR) => {}
                 Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) if !self.written => {
@@ -428,7 +536,7 @@ mod tests {
             delta_start: 0,
             out,
         };
-        apply(&files, None)
+        Ok(apply(&files, None, false)?.map(|done| done.stats))
     }
 
     #[test]
