@@ -79,7 +79,9 @@ pub fn sha256_of_file(
     let mut pos = start;
     let end = start.saturating_add(len);
     while !stop.load(Ordering::Relaxed) {
-        let want = usize::try_from(end - pos).unwrap_or(usize::MAX).min(buf.len());
+        let want = usize::try_from(end - pos)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         if want == 0 {
             return Ok(Some(Sha256Digest::of(hasher)));
         }

@@ -30,7 +30,9 @@ pub fn has_file_open_in(pid: u32, dir: &Path, except: &[&str]) -> bool {
     fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
         .any(|target| {
             target.parent() == Some(dir)
-                && !except.iter().any(|n| target.file_name() == Some(n.as_ref()))
+                && !except
+                    .iter()
+                    .any(|n| target.file_name() == Some(n.as_ref()))
         })
 }
 
@@ -137,11 +139,19 @@ fn file_size_limit_is_a_write_error_not_a_death() {
     write(d, "basis", &gen_bytes(3, 1 << 20));
     // 8 KiB at most; the signature of 1 MiB in 256-byte blocks is bigger
     let r = sh(
-        &format!("ulimit -f 8; exec '{}' -b 256 signature basis out", tool().display()),
+        &format!(
+            "ulimit -f 8; exec '{}' -b 256 signature basis out",
+            tool().display()
+        ),
         d,
         None,
     );
-    assert_eq!(r.code(), Some(100), "SIGXFSZ is ignored, the write fails: {}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(
+        r.code(),
+        Some(100),
+        "SIGXFSZ is ignored, the write fails: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     assert_eq!(names_in(d), ["basis"]);
 }
 
@@ -171,7 +181,10 @@ fn a_signal_after_the_commit_still_reports_success() {
         .unwrap();
     let started = Instant::now();
     while read(&d.join("B")) != new {
-        assert!(started.elapsed() < Duration::from_secs(20), "B never replaced");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "B never replaced"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(100));

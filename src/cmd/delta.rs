@@ -153,7 +153,8 @@ fn check_sha256_file(path: &Path, delta: Option<&Path>) -> Result<()> {
         ));
     }
     let same_place = |a: &Path, b: &Path| {
-        a == b || crate::fs::where_written(a).is_some_and(|w| Some(w) == crate::fs::where_written(b))
+        a == b
+            || crate::fs::where_written(a).is_some_and(|w| Some(w) == crate::fs::where_written(b))
     };
     if delta.is_some_and(|d| same_place(d, path)) {
         return Err(Error::new(

@@ -206,8 +206,7 @@ pub fn was_closed_at_start(fd: BorrowedFd<'_>) -> bool {
         && rustix::fs::major(stat.st_rdev) == 1
         && rustix::fs::minor(stat.st_rdev) == 3;
     dev_null
-        && rustix::fs::fcntl_getfl(fd)
-            .is_ok_and(|flags| flags & OFlags::RWMODE == OFlags::RDWR)
+        && rustix::fs::fcntl_getfl(fd).is_ok_and(|flags| flags & OFlags::RWMODE == OFlags::RDWR)
 }
 
 impl Output {
@@ -296,8 +295,9 @@ impl Output {
         if !mode.inplace {
             match create_temp(&dir, &dir_path, 0o600) {
                 Ok((file, named)) => {
-                    keep_metadata(&target, &file, &meta)
-                        .map_err(|e| Error::io(format_args!("{name}: cannot set permissions"), e))?;
+                    keep_metadata(&target, &file, &meta).map_err(|e| {
+                        Error::io(format_args!("{name}: cannot set permissions"), e)
+                    })?;
                     return Ok(Output {
                         name,
                         kind: Kind::Staged(Staged {
@@ -439,12 +439,8 @@ fn copy_xattrs(from: &File, to: &File) {
         };
         let mut value = vec![0u8; size];
         if let Ok(size) = rustix::fs::fgetxattr(from, attr, &mut value[..]) {
-            let _ = rustix::fs::fsetxattr(
-                to,
-                attr,
-                &value[..size],
-                rustix::fs::XattrFlags::empty(),
-            );
+            let _ =
+                rustix::fs::fsetxattr(to, attr, &value[..size], rustix::fs::XattrFlags::empty());
         }
     }
 }
@@ -564,7 +560,9 @@ impl Output {
             }
             Err(Errno::EXIST) if !replace => Err(Error::new(
                 ExitStatus::Io,
-                format!("{name}: output appeared while we worked; it is kept, our result discarded (use -f to overwrite)"),
+                format!(
+                    "{name}: output appeared while we worked; it is kept, our result discarded (use -f to overwrite)"
+                ),
             )),
             Err(e) if rename_impossible(e) && target.is_some() => {
                 if verbose {
@@ -587,9 +585,16 @@ impl Output {
 }
 
 /// Gives the temporary file `file` the name `to` in `dir`.
-fn link_to(file: &File, named: Option<&TempName>, dir: &File, to: &OsStr) -> rustix::io::Result<()> {
+fn link_to(
+    file: &File,
+    named: Option<&TempName>,
+    dir: &File,
+    to: &OsStr,
+) -> rustix::io::Result<()> {
     match named {
-        Some(temp) => rustix::fs::linkat(&temp.dir, temp.name.as_os_str(), dir, to, AtFlags::empty()),
+        Some(temp) => {
+            rustix::fs::linkat(&temp.dir, temp.name.as_os_str(), dir, to, AtFlags::empty())
+        }
         None => {
             use std::os::fd::AsRawFd;
             let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
@@ -690,7 +695,8 @@ impl Undo {
                 true
             }
             Undo::Exchanged { dir, name, old } => {
-                let back = rustix::fs::renameat_with(&dir, &old, &dir, &name, RenameFlags::EXCHANGE);
+                let back =
+                    rustix::fs::renameat_with(&dir, &old, &dir, &name, RenameFlags::EXCHANGE);
                 let _ = rustix::fs::unlinkat(&dir, &old, AtFlags::empty());
                 back.is_ok()
             }
