@@ -229,8 +229,11 @@ mod tests {
         let go = AtomicBool::new(false);
         let digest = sha256_of_file(&file, 2, u64::MAX, &go).unwrap().unwrap();
         assert_eq!(digest.to_string(), ABC);
+        file.write_all(b"def").unwrap();
+        let digest = sha256_of_file(&file, 2, 3, &go).unwrap().unwrap();
+        assert_eq!(digest.to_string(), ABC, "a limit stops at it");
         let stop = AtomicBool::new(true);
-        assert!(sha256_of_file(&file, 2, &stop).unwrap().is_none());
+        assert!(sha256_of_file(&file, 2, u64::MAX, &stop).unwrap().is_none());
     }
 
     #[test]

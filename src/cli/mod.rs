@@ -57,11 +57,12 @@ const BUFFER_OPTIONS: &str = "Buffer options";
 /// options may stand anywhere on the line; a missing path or - is stdin (for
 /// an input) or stdout (for an output).
 ///
-/// Outputs are never half-written: a file output is written beside its place
-/// and renamed into it only when complete, an existing output is replaced
-/// only with -f, and an error or a signal (SIGINT, SIGTERM, SIGHUP) leaves no
-/// output and no temporary file. Stdout, pipes and devices are written
-/// through. Errors are one line on stderr, with rdiff's exit status.
+/// Outputs are never half-written: a file output is written to a temporary
+/// file and linked or renamed into place only when complete, an existing
+/// output is replaced only with -f (checked again at that moment), and an
+/// error, a signal or a kill leaves no output and no temporary file; a signal
+/// ends the process by the signal, as rdiff. Stdout, pipes and devices are
+/// written through. Errors are one line on stderr, with rdiff's exit status.
 #[derive(Debug, Parser)]
 #[command(
     name = "rsync-tool",

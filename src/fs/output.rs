@@ -74,7 +74,6 @@ enum Place {
     /// Linked or renamed to `name` in `dir`.
     Beside {
         dir: File,
-        dir_path: PathBuf,
         name: OsString,
         replace: bool,
     },
@@ -260,7 +259,6 @@ impl Output {
                     named,
                     place: Place::Beside {
                         dir,
-                        dir_path,
                         name: file_name,
                         replace: mode.force,
                     },
@@ -305,7 +303,6 @@ impl Output {
                             named,
                             place: Place::Beside {
                                 dir,
-                                dir_path,
                                 name: file_name,
                                 replace: true,
                             },
@@ -527,7 +524,7 @@ impl Output {
             place,
             target,
         } = staged;
-        let (dir, dir_path, file_name, replace) = match place {
+        let (dir, file_name, replace) = match place {
             Place::Into => {
                 let target = target.expect("writing into a file needs it open");
                 write_into(&mut file, target).map_err(|e| {
@@ -537,14 +534,11 @@ impl Output {
                 return Ok(Undo::Written);
             }
             Place::Beside {
-                dir,
-                dir_path,
-                name,
-                replace,
-            } => (dir, dir_path, name, replace),
+                dir, name, replace, ..
+            } => (dir, name, replace),
         };
         let placed = if replace {
-            replace_beside(&file, named.as_ref(), &dir, &dir_path, &file_name)
+            replace_beside(&file, named.as_ref(), &dir, &file_name)
         } else {
             link_new(&file, named.as_ref(), &dir, &file_name)
         };
@@ -624,7 +618,6 @@ fn replace_beside(
     file: &File,
     named: Option<&TempName>,
     dir: &File,
-    dir_path: &Path,
     to: &OsStr,
 ) -> rustix::io::Result<Undo> {
     let temp = match named {
@@ -648,7 +641,6 @@ fn replace_beside(
             linked.ok_or(last)?
         }
     };
-    let _ = dir_path;
     match rustix::fs::renameat_with(dir, &temp, dir, to, RenameFlags::EXCHANGE) {
         Ok(()) => {
             return Ok(Undo::Exchanged {
