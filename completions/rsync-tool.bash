@@ -38,7 +38,7 @@ _rsync__tool() {
 
     case "${cmd}" in
         rsync__tool)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch completions man"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,7 +142,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__completions)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version bash elvish fish powershell zsh"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,7 +246,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__delta)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,7 +365,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__man)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,7 +469,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__patch)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --expect-sha256 --no-verify --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --expect-sha256 --no-verify --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -580,7 +580,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__signature)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

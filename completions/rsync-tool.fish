@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_rsync_tool_global_optspecs
-    string join \n f/force s/statistics v/verbose progress no-progress j/jobs= engine= h/help b/block-size= S/sum-size= H/hash= R/rollsum= I/input-size= O/output-size= V/version
+    string join \n f/force inplace s/statistics v/verbose progress no-progress j/jobs= engine= h/help b/block-size= S/sum-size= H/hash= R/rollsum= I/input-size= O/output-size= V/version
 end
 
 function __fish_rsync_tool_needs_command
@@ -36,6 +36,7 @@ rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -l progress -d 'Show progress at once (on a terminal)'
@@ -59,6 +60,7 @@ rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l progress -d 'Show progress at once (on a terminal)'
@@ -79,6 +81,7 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s I -l inp
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l no-trailer -d 'Write no verification trailer: exactly the delta rdiff would write'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l progress -d 'Show progress at once (on a terminal)'
@@ -99,6 +102,7 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s I -l inp
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l no-verify -d 'Do not check the result against the delta\'s trailer'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand patch" -l progress -d 'Show progress at once (on a terminal)'
@@ -117,6 +121,7 @@ rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand completions" -l progress -d 'Show progress at once (on a terminal)'
@@ -135,6 +140,7 @@ rollsum\t'rsync\'s Adler-style rollsum'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s f -l force -d 'Overwrite an existing output file'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -l inplace -d 'Write into the existing output file instead of replacing it'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s s -l statistics -l stats -d 'Print rdiff\'s statistics lines on stderr when done'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s v -l verbose -d 'Print more detail on stderr'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -l progress -d 'Show progress at once (on a terminal)'

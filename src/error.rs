@@ -134,9 +134,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Writes one line to stderr, ignoring a stderr that is closed or full.
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
+
 /// An I/O error's text without Rust's " (os error N)" suffix, as the
 /// library words it.
-fn plain_io_message(err: &io::Error) -> String {
+pub fn plain_io_message(err: &io::Error) -> String {
     let text = err.to_string();
     match text.find(" (os error ") {
         Some(i) => {

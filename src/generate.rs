@@ -56,7 +56,7 @@ const EXIT_STATUSES: &[(ExitStatus, &str)] = &[
 /// The exit status of a run ended by a signal, after the others.
 const SIGNAL_STATUS: (&str, &str) = (
     "128+N",
-    "Ended by signal N (SIGHUP, SIGINT, SIGTERM), after removing the unfinished output.",
+    "Ended by signal N (SIGHUP, SIGINT, SIGTERM, SIGPIPE on a closed stdout...), after removing the unfinished output, as rdiff.",
 );
 
 /// Environment variables the program reads.

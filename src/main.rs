@@ -1,5 +1,14 @@
 //! `rsync-tool`: parse, run, print one line on failure, exit with rdiff's status.
 
+/// `eprintln!` that never panics: a closed stderr (`2>&1 | head -n1`) loses
+/// the line, not the run.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::error::write_stderr(format_args!($($arg)*))
+    };
+}
+pub(crate) use errln;
+
 mod cli;
 mod cmd;
 mod error;
@@ -7,23 +16,24 @@ mod fs;
 mod generate;
 mod progress;
 mod sha256;
+mod signals;
 
 use std::io::Write;
 use std::panic;
 use std::process::ExitCode;
 
 use clap::Parser;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::error::ExitStatus;
 
 fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
         progress::clear_for_exit();
-        eprintln!("rsync-tool: internal error: {info}");
+        crate::errln!("rsync-tool: internal error: {info}");
     }));
-    if let Err(err) = fs::remove_temporaries_on_signal() {
-        eprintln!("rsync-tool: {err}");
+    if let Err(err) = signals::install() {
+        crate::errln!("rsync-tool: {err}");
         return ExitStatus::Internal.into();
     }
     let args = cli::rdiff_args::normalize_args(std::env::args_os());
@@ -33,9 +43,9 @@ fn main() -> ExitCode {
     };
     match panic::catch_unwind(|| cmd::run(cli)) {
         Ok(Ok(())) => ExitStatus::Success.into(),
-        Ok(Err(err)) if err.is_broken_pipe() => ExitStatus::Success.into(),
+        Ok(Err(err)) if err.is_broken_pipe() => signals::die_of_broken_pipe(),
         Ok(Err(err)) => {
-            eprintln!("rsync-tool: {err}");
+            crate::errln!("rsync-tool: {err}");
             err.status().into()
         }
         Err(_) => ExitStatus::Internal.into(),
@@ -52,12 +62,25 @@ fn usage_exit(err: clap::Error) -> ExitCode {
         }
         ErrorKind::DisplayVersion => {
             // clap would name a subcommand ("rsync-tool-patch 0.1.0")
-            let _ = writeln!(std::io::stdout(), "rsync-tool {}", cli::VERSION);
+            let _ = writeln!(
+                std::io::stdout(),
+                "rsync-tool {}\n{}",
+                cli::VERSION,
+                cli::COPYRIGHT
+            );
             return ExitStatus::Success.into();
+        }
+        ErrorKind::UnknownArgument => {
+            if let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) {
+                // rdiff's words, which scripts and librsync's tests grep
+                let arg = arg.split('=').next().unwrap_or(arg);
+                crate::errln!("rsync-tool: unknown option: {arg} (see --help)");
+                return ExitStatus::Syntax.into();
+            }
         }
         _ => {}
     }
-    eprintln!(
+    crate::errln!(
         "rsync-tool: {} (see --help)",
         one_line(&err.render().to_string())
     );

@@ -64,19 +64,28 @@ pub fn sha256sum_line(digest: &Sha256Digest, name: &[u8]) -> Vec<u8> {
     line
 }
 
-/// The SHA-256 of `file` from `start` to its end, read by position so that
-/// it can run beside other readers of the file. `None` if `stop` was set
+/// The SHA-256 of `len` bytes of `file` from `start` (fewer if it ends
+/// first), read by position so that it can run beside other readers of the
+/// file. `None` if `stop` was set
 /// before the end.
 pub fn sha256_of_file(
     file: &File,
     start: u64,
+    len: u64,
     stop: &AtomicBool,
 ) -> io::Result<Option<Sha256Digest>> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut pos = start;
+    let end = start.saturating_add(len);
     while !stop.load(Ordering::Relaxed) {
-        match file.read_at(&mut buf, pos) {
+        let want = usize::try_from(end - pos)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if want == 0 {
+            return Ok(Some(Sha256Digest::of(hasher)));
+        }
+        match file.read_at(&mut buf[..want], pos) {
             Ok(0) => return Ok(Some(Sha256Digest::of(hasher))),
             Ok(n) => {
                 hasher.update(&buf[..n]);
@@ -218,10 +227,13 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"--abc").unwrap();
         let go = AtomicBool::new(false);
-        let digest = sha256_of_file(&file, 2, &go).unwrap().unwrap();
+        let digest = sha256_of_file(&file, 2, u64::MAX, &go).unwrap().unwrap();
         assert_eq!(digest.to_string(), ABC);
+        file.write_all(b"def").unwrap();
+        let digest = sha256_of_file(&file, 2, 3, &go).unwrap().unwrap();
+        assert_eq!(digest.to_string(), ABC, "a limit stops at it");
         let stop = AtomicBool::new(true);
-        assert!(sha256_of_file(&file, 2, &stop).unwrap().is_none());
+        assert!(sha256_of_file(&file, 2, u64::MAX, &stop).unwrap().is_none());
     }
 
     #[test]

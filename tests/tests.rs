@@ -11,6 +11,7 @@ mod interop;
 mod jobs;
 mod large_offsets;
 mod mutation;
+mod outputs;
 mod pipeline;
 mod progress;
 mod roundtrip;

@@ -19,6 +19,10 @@ pub const VERSION: &str = concat!(
     " (native engine, librsync 2.2.2 as --engine librsync; rdiff 2.3 file formats)"
 );
 
+/// The last line of `--version`.
+pub const COPYRIGHT: &str =
+    "Copyright (C) the rsync-tool authors. Licensed under MIT OR Apache-2.0.";
+
 /// Each command's usage line, in the order the commands are defined: rdiff's
 /// three, then ours.
 pub const USAGE_LINES: [&str; 5] = [
@@ -53,11 +57,12 @@ const BUFFER_OPTIONS: &str = "Buffer options";
 /// options may stand anywhere on the line; a missing path or - is stdin (for
 /// an input) or stdout (for an output).
 ///
-/// Outputs are never half-written: a file output is written beside its place
-/// and renamed into it only when complete, an existing output is replaced
-/// only with -f, and an error or a signal (SIGINT, SIGTERM, SIGHUP) leaves no
-/// output and no temporary file. Stdout, pipes and devices are written
-/// through. Errors are one line on stderr, with rdiff's exit status.
+/// Outputs are never half-written: a file output is written to a temporary
+/// file and linked or renamed into place only when complete, an existing
+/// output is replaced only with -f (checked again at that moment), and an
+/// error, a signal or a kill leaves no output and no temporary file; a signal
+/// ends the process by the signal, as rdiff. Stdout, pipes and devices are
+/// written through. Errors are one line on stderr, with rdiff's exit status.
 #[derive(Debug, Parser)]
 #[command(
     name = "rsync-tool",
@@ -83,9 +88,21 @@ pub struct Options {
     /// Overwrite an existing output file
     ///
     /// Without -f an existing output is an error (status 100) and is left
-    /// untouched. With -f it is replaced atomically, keeping its permissions.
+    /// untouched, also when it appears while we work. With -f it is replaced
+    /// atomically, keeping its mode, owner, group and extended attributes;
+    /// like rdiff, -f needs write permission on the file.
     #[arg(short = 'f', long = "force", global = true)]
     pub force: bool,
+
+    /// Write into the existing output file instead of replacing it
+    ///
+    /// As rsync's --inplace: the output keeps its inode, hard links, owner,
+    /// group and extended attributes. The complete result is still built
+    /// first, in a temporary file (beside the output, or in TMPDIR), and
+    /// written into the output only at the end; that last copy is not atomic.
+    /// Not allowed when the output is also an input (patch -f B D B).
+    #[arg(long = "inplace", global = true)]
+    pub inplace: bool,
 
     /// Print rdiff's statistics lines on stderr when done
     ///

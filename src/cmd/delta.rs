@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rsync_tool_core::{DeltaOptions, Signature};
 
-use super::{Names, buffers, engine, jobs, progress_when, remaining, report};
+use super::{
+    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, remaining, report,
+};
 use crate::cli::Options;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
@@ -29,17 +31,18 @@ pub fn run(
     if let Some(path) = sha256_file {
         check_sha256_file(path, delta)?;
     }
-    let mut out = Output::open(delta, opts.force)?;
-    let mut sha_out = sha256_file
-        .map(|path| Output::open(Some(path), opts.force))
-        .transpose()?;
-    let out_name = out.name().to_string();
+    let mode = output_mode(opts);
+    Output::precheck(delta, mode)?;
+    Output::precheck(sha256_file, mode)?;
+    let delta_name = delta
+        .filter(|p| p.as_os_str() != "-")
+        .map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
     let names = Names {
         basis: "",
         signature: &sig_input.name,
         new: &new_input.name,
-        delta: &out_name,
-        output: &out_name,
+        delta: &delta_name,
+        output: &delta_name,
     };
     let mut options = DeltaOptions {
         buffers: buffers(opts)?,
@@ -48,11 +51,19 @@ pub fn run(
         progress: None,
         trailer,
     };
+    // Outputs are opened once the signature is in memory: a signature too
+    // big for it fails before anything is created.
     let mut signature = Signature::load(&sig_input.file, &options).map_err(|e| names.blame(e))?;
+    let mut out = Output::open(delta, mode)?;
+    let mut sha_out = sha256_file
+        .map(|path| Output::open(Some(path), mode))
+        .transpose()?;
+    let outputs: Vec<&Output> = std::iter::once(&out).chain(sha_out.as_ref()).collect();
+    check_distinct(opts, &[&sig_input, &new_input], &outputs, None)?;
     report(opts, &[signature.load_stats().rdiff_line()]);
     if opts.verbose {
         let p = signature.params();
-        eprintln!(
+        crate::errln!(
             "rsync-tool: {}: {} + {}, block length {}, strong sum {} bytes",
             sig_input.name,
             p.weak.name(),
@@ -73,11 +84,20 @@ pub fn run(
         let start = (&new_input.file)
             .stream_position()
             .map_err(|e| Error::io(format_args!("{}: cannot read", new_input.name), e))?;
+        // The delta covers NEWFILE as long as it is when the work starts; a
+        // file still growing is hashed as far as the delta went (the size
+        // seen here, or again after the delta if it saw another).
+        let len = new_input
+            .file
+            .metadata()
+            .map_err(|e| Error::io(format_args!("{}: cannot read", new_input.name), e))?
+            .len()
+            .saturating_sub(start);
         let stop = AtomicBool::new(false);
         let (result, hashed) = std::thread::scope(|scope| {
             let hashing = sha_out
                 .is_some()
-                .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, &stop)));
+                .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, len, &stop)));
             let result = signature.delta_file(&new_input.file, out.file(), &options);
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
@@ -86,6 +106,15 @@ pub fn run(
             (result, hashed)
         });
         let (stats, matching) = result.map_err(|e| names.blame(e))?;
+        let hashed = match hashed {
+            Some(_) if stats.in_bytes != len => Some(sha256_of_file(
+                &new_input.file,
+                start,
+                stats.in_bytes,
+                &AtomicBool::new(false),
+            )),
+            hashed => hashed,
+        };
         let digest = hashed
             .transpose()
             .map_err(|e| Error::io(format_args!("{}: read failed", new_input.name), e))?
@@ -111,10 +140,7 @@ pub fn run(
             .write_all(&sha256sum_line(&digest, name))
             .map_err(|e| Error::io(format_args!("{sha_name}: write failed"), e))?;
     }
-    out.commit()?;
-    if let Some(sha_out) = sha_out {
-        sha_out.commit()?;
-    }
+    crate::fs::commit(std::iter::once(out).chain(sha_out).collect())?;
     report(opts, &[matching.rdiff_line(), stats.rdiff_line()]);
     Ok(())
 }
@@ -128,7 +154,11 @@ fn check_sha256_file(path: &Path, delta: Option<&Path>) -> Result<()> {
             "--sha256-file -: the delta already goes to stdout; name a file".to_string(),
         ));
     }
-    if delta == Some(path) {
+    let same_place = |a: &Path, b: &Path| {
+        a == b
+            || crate::fs::where_written(a).is_some_and(|w| Some(w) == crate::fs::where_written(b))
+    };
+    if delta.is_some_and(|d| same_place(d, path)) {
         return Err(Error::new(
             ExitStatus::Syntax,
             format!(

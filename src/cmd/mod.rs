@@ -11,7 +11,7 @@ use rsync_tool_core::{BufferSizes, Engine, Role};
 
 use crate::cli::{Cli, Command, EngineArg, Options};
 use crate::error::{Error, ExitStatus, Result};
-use crate::fs::Input;
+use crate::fs::{Input, Output, OutputMode};
 use crate::generate;
 use crate::progress::When;
 use crate::sha256::Sha256Digest;
@@ -146,7 +146,61 @@ fn engine(opts: &Options) -> Engine {
 fn report(opts: &Options, lines: &[String]) {
     if opts.statistics {
         for line in lines {
-            eprintln!("librsync: {line}");
+            crate::errln!("librsync: {line}");
         }
     }
+}
+
+/// How outputs may treat existing files, from `-f`, `--inplace` and `-v`.
+fn output_mode(opts: &Options) -> OutputMode {
+    OutputMode {
+        force: opts.force,
+        inplace: opts.inplace,
+        verbose: opts.verbose,
+    }
+}
+
+/// Refuses (status 101) two paths of one command that are the same file,
+/// by device and inode whatever their spelling: an output and an input, or
+/// two outputs. `allowed` is the (input, output) pair meant to be one file
+/// (`patch -f B D B`), which `--inplace` may not write into.
+fn check_distinct(
+    opts: &Options,
+    inputs: &[&Input],
+    outputs: &[&Output],
+    allowed: Option<(usize, usize)>,
+) -> Result<()> {
+    let same = |a: &str, b: &str| {
+        Error::new(
+            ExitStatus::Syntax,
+            format!("{a} and {b} are the same file; name another output"),
+        )
+    };
+    for (o, out) in outputs.iter().enumerate() {
+        let Some(id) = out.id() else { continue };
+        for (i, input) in inputs.iter().enumerate() {
+            if input.id() != Some(id) {
+                continue;
+            }
+            if allowed != Some((i, o)) {
+                return Err(same(out.name(), &input.name));
+            }
+            if opts.inplace {
+                return Err(Error::new(
+                    ExitStatus::Syntax,
+                    format!(
+                        "{}: is also the input {}; it can only be replaced, which --inplace does not do",
+                        out.name(),
+                        input.name
+                    ),
+                ));
+            }
+        }
+        for other in &outputs[..o] {
+            if other.id() == Some(id) {
+                return Err(same(other.name(), out.name()));
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rsync_tool_core::PatchOptions;
 
-use super::{Names, buffers, progress_when, remaining, report};
+use super::{Names, buffers, check_distinct, output_mode, progress_when, remaining, report};
 use crate::cli::Options;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
@@ -23,7 +23,8 @@ pub fn run(
 ) -> Result<()> {
     let basis_input = Input::open(Some(basis), true)?;
     let delta_input = Input::open(delta, false)?;
-    let mut out = Output::open(new, opts.force)?;
+    let mut out = Output::open(new, output_mode(opts))?;
+    check_distinct(opts, &[&basis_input, &delta_input], &[&out], Some((0, 0)))?;
     let out_name = out.name().to_string();
     let names = Names {
         basis: &basis_input.name,

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use rsync_tool_core::{SignatureOptions, StrongHash, StrongLen, WeakSum};
 
-use super::{Names, buffers, engine, jobs, progress_when, remaining, report};
+use super::{
+    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, remaining, report,
+};
 use crate::cli::{HashArg, Options, RollsumArg};
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
@@ -16,10 +18,10 @@ pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<(
     let options = signature_options(opts, input.size())?;
     let (params, warning) = options.params()?;
     if let Some(warning) = warning {
-        eprintln!("rsync-tool: warning: {warning}");
+        crate::errln!("rsync-tool: warning: {warning}");
     }
     if opts.verbose {
-        eprintln!(
+        crate::errln!(
             "rsync-tool: signature of {}: {} + {}, block length {}, strong sum {} bytes",
             input.name,
             params.weak.name(),
@@ -28,7 +30,8 @@ pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<(
             params.strong_len
         );
     }
-    let mut out = Output::open(sig, opts.force)?;
+    let mut out = Output::open(sig, output_mode(opts))?;
+    check_distinct(opts, &[&input], &[&out], None)?;
     let out_name = out.name().to_string();
     let names = Names {
         basis: &input.name,

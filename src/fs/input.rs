@@ -3,7 +3,7 @@
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::fd::AsFd;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use crate::error::{Error, ExitStatus, Result};
@@ -24,6 +24,9 @@ impl Input {
     pub fn open(path: Option<&Path>, seekable: bool) -> Result<Input> {
         let (name, file) = match path.filter(|p| p.as_os_str() != "-") {
             None => {
+                if super::was_closed_at_start(io::stdin().as_fd()) {
+                    return Err(Error::new(ExitStatus::Io, "stdin: is closed"));
+                }
                 let fd = io::stdin()
                     .as_fd()
                     .try_clone_to_owned()
@@ -45,6 +48,14 @@ impl Input {
             .map_err(|e| Error::io(format_args!("{name}: cannot read"), e))?;
         check_kind(&name, &meta, seekable)?;
         Ok(Input { name, file, meta })
+    }
+
+    /// Device and inode, to tell when two paths are the same file.
+    /// (A regular file only: two pipes or devices are not compared.)
+    pub fn id(&self) -> Option<(u64, u64)> {
+        self.meta
+            .is_file()
+            .then(|| (self.meta.dev(), self.meta.ino()))
     }
 
     /// The size when it is known: a regular file (stdin redirected from one

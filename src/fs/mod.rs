@@ -5,4 +5,4 @@ mod input;
 mod output;
 
 pub use input::Input;
-pub use output::{Output, remove_temporaries_on_signal};
+pub use output::{Output, OutputMode, commit, was_closed_at_start, where_written};
