@@ -131,9 +131,10 @@ else
 	trap 'exit 143' TERM
 fi
 DATA=$D/data-v1 # bump when the data recipe in bench_helper.py changes
+REAL=$D/real-v1 # bump when gen-sqlite, gen-log or gen-tar changes
 OUT=$D/out
 rm -rf -- "$OUT" # outputs never carry over: a rebuilt tool must redo its signatures
-mkdir -p "$DATA" "$OUT"
+mkdir -p "$DATA" "$REAL" "$OUT"
 RESULTS=$OUT/results.jsonl
 NOTES=$OUT/notes.txt
 : >"$RESULTS"
@@ -243,41 +244,52 @@ measure() {
 }
 
 # ---------------------------------------------------------------- rows
-row_signature() {
-	local sz=$1 row="signature $1" b oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	oa=$OUT/sig.rdiff.$sz
-	ob=$OUT/sig.ours.$sz
+# Options for the next measured row: BOPT goes to both tools (e.g. -b 512),
+# JOPT to rsync-tool only (e.g. -j 1).  Every row function resets them.
+BOPT=()
+JOPT=()
+
+# check_delta_size ROW RDIFF_DELTA OURS_DELTA: rsync-tool's delta may be at
+# most rdiff's x 1.01 + 64 bytes (the rule of tests/util.rs)
+check_delta_size() {
+	local a b
+	a=$(stat -c %s "$2")
+	b=$(stat -c %s "$3")
+	if ((b * 100 > a * 101 + 6400)); then
+		fail "$1: rsync-tool's delta is $b bytes, over rdiff's $a x 1.01 + 64"
+	fi
+}
+
+# signature_row ROW BASIS OUT_RDIFF OUT_OURS: time both signatures (with
+# BOPT, JOPT), then check they are byte-identical
+signature_row() {
+	local row=$1 b=$2 oa=$3 ob=$4
 	WARM=("$b")
 	settle
-	measure "$row" "$(bytes_of "$sz")" "$oa" "$ob" \
-		"$RDIFF" -f signature "$b" "$oa" @@ "$OURS" -f signature "$b" "$ob" || return 0
+	measure "$row" "$(stat -c %s "$b")" "$oa" "$ob" \
+		"$RDIFF" "${BOPT[@]}" -f signature "$b" "$oa" @@ \
+		"$OURS" "${BOPT[@]}" "${JOPT[@]}" -f signature "$b" "$ob" || return 0
 	if ! cmp -s "$oa" "$ob"; then
 		fail "$row: rsync-tool's signature differs from rdiff's"
 	fi
 }
 
-# row_delta KIND SIZE ROWNAME
-row_delta() {
-	local kind=$1 sz=$2 row=$3 b n sa sb oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	n=$(new "$kind" "$sz")
-	sa=$(sig rdiff "$sz")
-	sb=$(sig ours "$sz")
-	oa=$OUT/delta.rdiff.$kind.$sz
-	ob=$OUT/delta.ours.$kind.$sz
+# delta_row ROW BASIS NEW SIG_RDIFF SIG_OURS OUT_RDIFF OUT_OURS: time each
+# tool's delta against its own signature (JOPT for ours), then check the
+# size rule and that each tool's patch of its own delta gives NEW back
+delta_row() {
+	local row=$1 b=$2 n=$3 sa=$4 sb=$5 oa=$6 ob=$7
 	WARM=("$sa" "$sb" "$n")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
-		"$RDIFF" -f delta "$sa" "$n" "$oa" @@ "$OURS" -f delta "$sb" "$n" "$ob" || return 0
+		"$RDIFF" -f delta "$sa" "$n" "$oa" @@ "$OURS" "${JOPT[@]}" -f delta "$sb" "$n" "$ob" || return 0
 	if ! cmp -s "$sa" "$sb"; then
 		note "$row: the two signatures differ, so each tool deltas against a different signature"
 	fi
 	if ! cmp -s "$oa" "$ob"; then
 		note "$row: deltas differ ($(stat -c %s "$oa") bytes rdiff, $(stat -c %s "$ob") bytes rsync-tool)"
 	fi
+	check_delta_size "$row" "$oa" "$ob"
 	# each tool's patch of its own delta must give NEW back (untimed)
 	if ! { "$RDIFF" -f patch "$b" "$oa" "$OUT/check" && cmp -s "$OUT/check" "$n"; }; then
 		fail "$row: rdiff's patch of its own delta does not reproduce NEW"
@@ -288,15 +300,10 @@ row_delta() {
 	rm -f "$OUT/check"
 }
 
-# row_patch SIZE ROWNAME
-row_patch() {
-	local sz=$1 row=$2 b n d oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	n=$(new edited "$sz")
-	d=$(ref_delta "$sz")
-	oa=$OUT/patched.rdiff.$sz
-	ob=$OUT/patched.ours.$sz
+# patch_row ROW BASIS NEW DELTA OUT_RDIFF OUT_OURS: both tools patch the
+# same delta; both outputs must equal NEW
+patch_row() {
+	local row=$1 b=$2 n=$3 d=$4 oa=$5 ob=$6
 	WARM=("$b" "$d")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
@@ -304,6 +311,116 @@ row_patch() {
 	cmp -s "$oa" "$n" || fail "$row: rdiff's patch output differs from NEW"
 	cmp -s "$ob" "$n" || fail "$row: rsync-tool's patch output differs from NEW"
 	rm -f "$oa" "$ob"
+}
+
+# row_signature SIZE [OURS-OPTION...]: with options (-j 1), the row is named
+# "signature SIZE OPTIONS" and compares rdiff with rsync-tool run with them
+row_signature() {
+	local sz=$1 row="signature $1" tag=$1 b
+	shift
+	BOPT=()
+	JOPT=("$@")
+	if (($#)); then
+		row+=" $*"
+		tag+=$(printf '%s' "$*" | tr -d ' ')
+	fi
+	want "$row" || return 0
+	b=$(basis "$sz")
+	signature_row "$row" "$b" "$OUT/sig.rdiff.$tag" "$OUT/sig.ours.$tag"
+}
+
+# row_delta KIND SIZE ROWNAME [OURS-OPTION...]
+row_delta() {
+	local kind=$1 sz=$2 row=$3 tag=$2 b n ob
+	shift 3
+	BOPT=()
+	JOPT=("$@")
+	(($#)) && tag+=$(printf '%s' "$*" | tr -d ' ')
+	want "$row" || return 0
+	b=$(basis "$sz")
+	n=$(new "$kind" "$sz")
+	ob=$OUT/delta.ours.$kind.$tag
+	delta_row "$row" "$b" "$n" "$(sig rdiff "$sz")" "$(sig ours "$sz")" \
+		"$OUT/delta.rdiff.$kind.$tag" "$ob"
+	# outputs are the same for every -j: compare with the default's delta
+	if (($#)) && [[ -e $ob && -e $OUT/delta.ours.$kind.$sz ]] &&
+		! cmp -s "$ob" "$OUT/delta.ours.$kind.$sz"; then
+		fail "$row: rsync-tool's delta with $* differs from its delta without"
+	fi
+}
+
+# row_patch SIZE ROWNAME
+row_patch() {
+	local sz=$1 row=$2
+	BOPT=()
+	JOPT=()
+	want "$row" || return 0
+	patch_row "$row" "$(basis "$sz")" "$(new edited "$sz")" "$(ref_delta "$sz")" \
+		"$OUT/patched.rdiff.$sz" "$OUT/patched.ours.$sz"
+}
+
+# ---------------------------------------------------------------- real-shaped
+# Data sets made by bench_helper.py gen-SET (see its docstrings):
+#   sqlite  a ~66 MB SQLite database; NEW after 3,000 inserts, 3,000
+#           updates, 1,000 deletes (not VACUUMed)
+#   log     ~64 MiB of log lines; NEW = the same + ~1 MiB appended lines
+#   tar     a tar of a ~64 MiB synthetic source tree; NEW = the tree after 40
+#           files edited, 8 added, 8 removed, re-tarred
+REAL_SETS=(sqlite log tar)
+
+# real_files SET: make $REAL/SET.basis and $REAL/SET.new if absent
+real_files() {
+	if [[ ! -e $REAL/$1.basis || ! -e $REAL/$1.new ]]; then
+		log "generating $REAL/$1.basis and $REAL/$1.new"
+		"${HELPER[@]}" "gen-$1" "$REAL/$1.basis" "$REAL/$1.new" "$1-v1"
+	fi
+}
+
+# real_sig WHO SET BTAG: that tool's signature of SET's basis with BOPT
+# (made untimed if absent)
+real_sig() {
+	local f=$OUT/sig.$1.$2.$3 bin=$RDIFF
+	if [[ ! -e $f ]]; then
+		[[ $1 == ours ]] && bin=$OURS
+		"$bin" "${BOPT[@]}" -f signature "$REAL/$2.basis" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# row_real SET [BLOCK]: signature, delta and patch rows of SET, with -b BLOCK
+# if given (rdiff's default block otherwise); both tools patch rdiff's delta
+row_real() {
+	local set=$1 bl=${2:-} sfx="" btag=bdef b n d sa
+	BOPT=()
+	JOPT=()
+	if [[ -n $bl ]]; then
+		BOPT=(-b "$bl")
+		sfx=" -b $bl"
+		btag=b$bl
+	fi
+	want "signature $set$sfx" || want "delta $set$sfx" || want "patch $set$sfx" || return 0
+	real_files "$set"
+	b=$REAL/$set.basis
+	n=$REAL/$set.new
+	if want "signature $set$sfx"; then
+		signature_row "signature $set$sfx" "$b" "$OUT/sig.rdiff.$set.$btag" "$OUT/sig.ours.$set.$btag"
+	fi
+	sa=$(real_sig rdiff "$set" "$btag")
+	if want "delta $set$sfx"; then
+		delta_row "delta $set$sfx" "$b" "$n" "$sa" "$(real_sig ours "$set" "$btag")" \
+			"$OUT/delta.rdiff.$set.$btag" "$OUT/delta.ours.$set.$btag"
+	fi
+	if want "patch $set$sfx"; then
+		d=$OUT/refdelta.$set.$btag
+		[[ -e $d ]] || "$RDIFF" -f delta "$sa" "$n" "$d"
+		patch_row "patch $set$sfx" "$b" "$n" "$d" "$OUT/patched.rdiff.$set.$btag" "$OUT/patched.ours.$set.$btag"
+	fi
+	local what=$set$sfx bl_len dsz="(not made)"
+	[[ -n $sfx ]] || what+=" (rdiff's default block)"
+	bl_len=$(od -A n -t u1 -j 4 -N 4 "$sa" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}')
+	[[ -e $OUT/refdelta.$set.$btag ]] && dsz="$(stat -c %s "$OUT/refdelta.$set.$btag") bytes"
+	note "$what: basis $(stat -c %s "$b") bytes, NEW $(stat -c %s "$n") bytes, block length $bl_len bytes, rdiff's delta $dsz."
+	rm -f "$OUT"/delta.*."$set.$btag" "$OUT"/patched.*."$set.$btag"
 }
 
 # floor for patch: copying NEW (what patch writes) with cp
@@ -363,14 +480,16 @@ row_sparse() {
 }
 
 # drop one size's big outputs once its rows are done
-tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/patched.*."$1"; }
+tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/delta.*."$1"-j* "$OUT"/patched.*."$1"; }
 
 # ---------------------------------------------------------------- run
 START=$(date +%s)
 log "work dir $D; rdiff=$RDIFF; rsync-tool=$OURS; runs=$RUNS"
 
 row_signature "$MAIN"
+row_signature "$MAIN" -j 1
 row_delta edited "$MAIN" "delta edited $MAIN"
+row_delta edited "$MAIN" "delta edited $MAIN -j 1" -j 1
 row_delta unrelated "$MAIN" "delta unrelated $MAIN"
 row_delta identical "$MAIN" "delta identical $MAIN"
 row_patch "$MAIN" "patch edited $MAIN"
@@ -381,6 +500,11 @@ for sz in 1K 1M; do
 	row_delta edited "$sz" "delta $sz"
 	row_patch "$sz" "patch $sz"
 done
+row_real sqlite
+row_real sqlite 512
+row_real log
+row_real tar
+row_real tar 512
 if ((BIG)); then
 	row_signature 1G
 	row_delta edited 1G "delta edited 1G"
