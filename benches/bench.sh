@@ -16,23 +16,44 @@
 #               reused by later runs (default: a mktemp -d, removed on exit)
 #
 # Rows: signature / delta (edited, unrelated, identical NEW) / patch on a
-# 256 MiB random basis (64 MiB with --quick), a cp floor for patch, 1 KiB and
-# 1 MiB signature/delta/patch, and with --big the three steps on 1 GiB and a
-# 5 GiB sparse signature (equal to rdiff's) and round trip.
+# 256 MiB random basis (64 MiB with --quick), signature and delta edited of
+# it again with rsync-tool -j 1 (the notes give the default -j's speed-up),
+# a cp floor for patch, 1 KiB and 1 MiB signature/delta/patch, then
+# signature / delta / patch on real-shaped data (row names in quotes, for
+# --only; each tool deltas against its own signature, both patch rdiff's
+# delta):
+#   "sqlite", "sqlite -b 512"  a ~66 MB SQLite database (Python's sqlite3,
+#       192,000 seeded random rows, one index), NEW = a copy after 3,000
+#       inserts, 3,000 updates and 1,000 deletes; neither is VACUUMed
+#   "log"  ~64 MiB of log lines, NEW = the same + ~1 MiB of appended lines
+#   "tar", "tar -b 512"  a tar (Python's tarfile, fixed mtimes and owners)
+#       of a ~64 MiB synthetic source tree, NEW = the tree re-tarred after
+#       40 files edited, 8 added and 8 removed
+# and with --big the three steps on 1 GiB and a 5 GiB sparse signature
+# (equal to rdiff's) and round trip.  E.g. --only sqlite, --only "-j 1",
+# --only "delta tar".
 # Each row runs rdiff and rsync-tool alternately after one warm-up run each
 # (each run starts with its output deleted, its inputs read through into the
 # page cache and a sync, all untimed);
 # wall time is per tool process, peak RSS from GNU time on the warm-up run
 # (see benches/bench_helper.py).
-# Outputs are checked outside the timing; mismatches are flagged loudly and
-# make the script exit 1 after the table.
+# Outputs are checked outside the timing (signatures byte-identical to
+# rdiff's; rsync-tool's delta at most rdiff's x 1.01 + 64 bytes; each tool's
+# patch of its own delta, and both tools' patch of rdiff's delta, == NEW;
+# -j 1 deltas equal the default's); mismatches are flagged loudly and make
+# the script exit 1 after the table.
 #
 # Data (deterministic, seeded PRNG): random basis; NEW "edited" = basis with
 # 1% of its bytes rewritten in 64-byte runs at random positions plus 8 inserts
 # and 8 deletes of 1-8 KiB; "unrelated" = other random bytes; "identical" = a
 # copy.  Beware: at 256 MiB rdiff's block is 16 KiB, so the ~42,000 scattered
 # runs touch ~92% of the blocks and the edited delta is ~93% literal; that
-# row measures the miss path nearly as much as "unrelated" does.
+# row measures the miss path nearly as much as "unrelated" does.  The
+# real-shaped sets are made by bench_helper.py gen-sqlite / gen-log / gen-tar
+# from seeded PRNGs only (same bytes on every run with the same Python and
+# SQLite); they are ~64-70 MB whatever --quick says.  The SQLite updates and
+# index inserts land on random pages, so at rdiff's default 8 KiB block most
+# blocks change (the delta is most of the file) and -b 512 is the row to read.
 set -euo pipefail
 
 usage() {
