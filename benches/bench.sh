@@ -352,7 +352,7 @@ row_signature() {
 
 # row_delta KIND SIZE ROWNAME [OURS-OPTION...]
 row_delta() {
-	local kind=$1 sz=$2 row=$3 tag=$2 b n ob
+	local kind=$1 sz=$2 row=$3 tag=$2 b n sa sb ob
 	shift 3
 	BOPT=()
 	JOPT=("$@")
@@ -360,9 +360,10 @@ row_delta() {
 	want "$row" || return 0
 	b=$(basis "$sz")
 	n=$(new "$kind" "$sz")
+	sa=$(sig rdiff "$sz")
+	sb=$(sig ours "$sz")
 	ob=$OUT/delta.ours.$kind.$tag
-	delta_row "$row" "$b" "$n" "$(sig rdiff "$sz")" "$(sig ours "$sz")" \
-		"$OUT/delta.rdiff.$kind.$tag" "$ob"
+	delta_row "$row" "$b" "$n" "$sa" "$sb" "$OUT/delta.rdiff.$kind.$tag" "$ob"
 	# outputs are the same for every -j: compare with the default's delta
 	if (($#)) && [[ -e $ob && -e $OUT/delta.ours.$kind.$sz ]] &&
 		! cmp -s "$ob" "$OUT/delta.ours.$kind.$sz"; then
@@ -372,12 +373,14 @@ row_delta() {
 
 # row_patch SIZE ROWNAME
 row_patch() {
-	local sz=$1 row=$2
+	local sz=$1 row=$2 b n d
 	BOPT=()
 	JOPT=()
 	want "$row" || return 0
-	patch_row "$row" "$(basis "$sz")" "$(new edited "$sz")" "$(ref_delta "$sz")" \
-		"$OUT/patched.rdiff.$sz" "$OUT/patched.ours.$sz"
+	b=$(basis "$sz")
+	n=$(new edited "$sz")
+	d=$(ref_delta "$sz")
+	patch_row "$row" "$b" "$n" "$d" "$OUT/patched.rdiff.$sz" "$OUT/patched.ours.$sz"
 }
 
 # ---------------------------------------------------------------- real-shaped
@@ -411,7 +414,7 @@ real_sig() {
 # row_real SET [BLOCK]: signature, delta and patch rows of SET, with -b BLOCK
 # if given (rdiff's default block otherwise); both tools patch rdiff's delta
 row_real() {
-	local set=$1 bl=${2:-} sfx="" btag=bdef b n d sa
+	local set=$1 bl=${2:-} sfx="" btag=bdef b n d sa sb
 	BOPT=()
 	JOPT=()
 	if [[ -n $bl ]]; then
@@ -428,7 +431,8 @@ row_real() {
 	fi
 	sa=$(real_sig rdiff "$set" "$btag")
 	if want "delta $set$sfx"; then
-		delta_row "delta $set$sfx" "$b" "$n" "$sa" "$(real_sig ours "$set" "$btag")" \
+		sb=$(real_sig ours "$set" "$btag")
+		delta_row "delta $set$sfx" "$b" "$n" "$sa" "$sb" \
 			"$OUT/delta.rdiff.$set.$btag" "$OUT/delta.ours.$set.$btag"
 	fi
 	if want "patch $set$sfx"; then

@@ -624,7 +624,8 @@ def cmd_report(args):
         dflt = statistics.median(base["times"][1])
         notes.append(f"Speed-up of rsync-tool's default -j ({cpus} CPUs available here, "
                      f"so -j {cpus}) over -j 1, {base['row']}: {fmt_s(one)} s / "
-                     f"{fmt_s(dflt)} s = {one / dflt:.2f}x.")
+                     f"{fmt_s(dflt)} s = {one / dflt:.2f}x (what the extra cores buy "
+                     f"only shows on an otherwise idle machine: see the load average).")
     if notes:
         print("\nNotes:")
         for n in notes:
