@@ -16,23 +16,44 @@
 #               reused by later runs (default: a mktemp -d, removed on exit)
 #
 # Rows: signature / delta (edited, unrelated, identical NEW) / patch on a
-# 256 MiB random basis (64 MiB with --quick), a cp floor for patch, 1 KiB and
-# 1 MiB signature/delta/patch, and with --big the three steps on 1 GiB and a
-# 5 GiB sparse signature (equal to rdiff's) and round trip.
+# 256 MiB random basis (64 MiB with --quick), signature and delta edited of
+# it again with rsync-tool -j 1 (the notes give the default -j's speed-up),
+# a cp floor for patch, 1 KiB and 1 MiB signature/delta/patch, then
+# signature / delta / patch on real-shaped data (row names in quotes, for
+# --only; each tool deltas against its own signature, both patch rdiff's
+# delta):
+#   "sqlite", "sqlite -b 512"  a ~66 MB SQLite database (Python's sqlite3,
+#       192,000 seeded random rows, one index), NEW = a copy after 3,000
+#       inserts, 3,000 updates and 1,000 deletes; neither is VACUUMed
+#   "log"  ~64 MiB of log lines, NEW = the same + ~1 MiB of appended lines
+#   "tar", "tar -b 512"  a tar (Python's tarfile, fixed mtimes and owners)
+#       of a ~64 MiB synthetic source tree, NEW = the tree re-tarred after
+#       40 files edited, 8 added and 8 removed
+# and with --big the three steps on 1 GiB and a 5 GiB sparse signature
+# (equal to rdiff's) and round trip.  E.g. --only sqlite, --only "-j 1",
+# --only "delta tar".
 # Each row runs rdiff and rsync-tool alternately after one warm-up run each
 # (each run starts with its output deleted, its inputs read through into the
 # page cache and a sync, all untimed);
 # wall time is per tool process, peak RSS from GNU time on the warm-up run
 # (see benches/bench_helper.py).
-# Outputs are checked outside the timing; mismatches are flagged loudly and
-# make the script exit 1 after the table.
+# Outputs are checked outside the timing (signatures byte-identical to
+# rdiff's; rsync-tool's delta at most rdiff's x 1.01 + 64 bytes; each tool's
+# patch of its own delta, and both tools' patch of rdiff's delta, == NEW;
+# -j 1 deltas equal the default's); mismatches are flagged loudly and make
+# the script exit 1 after the table.
 #
 # Data (deterministic, seeded PRNG): random basis; NEW "edited" = basis with
 # 1% of its bytes rewritten in 64-byte runs at random positions plus 8 inserts
 # and 8 deletes of 1-8 KiB; "unrelated" = other random bytes; "identical" = a
 # copy.  Beware: at 256 MiB rdiff's block is 16 KiB, so the ~42,000 scattered
 # runs touch ~92% of the blocks and the edited delta is ~93% literal; that
-# row measures the miss path nearly as much as "unrelated" does.
+# row measures the miss path nearly as much as "unrelated" does.  The
+# real-shaped sets are made by bench_helper.py gen-sqlite / gen-log / gen-tar
+# from seeded PRNGs only (same bytes on every run with the same Python and
+# SQLite); they are ~64-70 MB whatever --quick says.  The SQLite updates and
+# index inserts land on random pages, so at rdiff's default 8 KiB block most
+# blocks change (the delta is most of the file) and -b 512 is the row to read.
 set -euo pipefail
 
 usage() {
@@ -131,9 +152,10 @@ else
 	trap 'exit 143' TERM
 fi
 DATA=$D/data-v1 # bump when the data recipe in bench_helper.py changes
+REAL=$D/real-v1 # bump when gen-sqlite, gen-log or gen-tar changes
 OUT=$D/out
 rm -rf -- "$OUT" # outputs never carry over: a rebuilt tool must redo its signatures
-mkdir -p "$DATA" "$OUT"
+mkdir -p "$DATA" "$REAL" "$OUT"
 RESULTS=$OUT/results.jsonl
 NOTES=$OUT/notes.txt
 : >"$RESULTS"
@@ -243,41 +265,52 @@ measure() {
 }
 
 # ---------------------------------------------------------------- rows
-row_signature() {
-	local sz=$1 row="signature $1" b oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	oa=$OUT/sig.rdiff.$sz
-	ob=$OUT/sig.ours.$sz
+# Options for the next measured row: BOPT goes to both tools (e.g. -b 512),
+# JOPT to rsync-tool only (e.g. -j 1).  Every row function resets them.
+BOPT=()
+JOPT=()
+
+# check_delta_size ROW RDIFF_DELTA OURS_DELTA: rsync-tool's delta may be at
+# most rdiff's x 1.01 + 64 bytes (the rule of tests/util.rs)
+check_delta_size() {
+	local a b
+	a=$(stat -c %s "$2")
+	b=$(stat -c %s "$3")
+	if ((b * 100 > a * 101 + 6400)); then
+		fail "$1: rsync-tool's delta is $b bytes, over rdiff's $a x 1.01 + 64"
+	fi
+}
+
+# signature_row ROW BASIS OUT_RDIFF OUT_OURS: time both signatures (with
+# BOPT, JOPT), then check they are byte-identical
+signature_row() {
+	local row=$1 b=$2 oa=$3 ob=$4
 	WARM=("$b")
 	settle
-	measure "$row" "$(bytes_of "$sz")" "$oa" "$ob" \
-		"$RDIFF" -f signature "$b" "$oa" @@ "$OURS" -f signature "$b" "$ob" || return 0
+	measure "$row" "$(stat -c %s "$b")" "$oa" "$ob" \
+		"$RDIFF" "${BOPT[@]}" -f signature "$b" "$oa" @@ \
+		"$OURS" "${BOPT[@]}" "${JOPT[@]}" -f signature "$b" "$ob" || return 0
 	if ! cmp -s "$oa" "$ob"; then
 		fail "$row: rsync-tool's signature differs from rdiff's"
 	fi
 }
 
-# row_delta KIND SIZE ROWNAME
-row_delta() {
-	local kind=$1 sz=$2 row=$3 b n sa sb oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	n=$(new "$kind" "$sz")
-	sa=$(sig rdiff "$sz")
-	sb=$(sig ours "$sz")
-	oa=$OUT/delta.rdiff.$kind.$sz
-	ob=$OUT/delta.ours.$kind.$sz
+# delta_row ROW BASIS NEW SIG_RDIFF SIG_OURS OUT_RDIFF OUT_OURS: time each
+# tool's delta against its own signature (JOPT for ours), then check the
+# size rule and that each tool's patch of its own delta gives NEW back
+delta_row() {
+	local row=$1 b=$2 n=$3 sa=$4 sb=$5 oa=$6 ob=$7
 	WARM=("$sa" "$sb" "$n")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
-		"$RDIFF" -f delta "$sa" "$n" "$oa" @@ "$OURS" -f delta "$sb" "$n" "$ob" || return 0
+		"$RDIFF" -f delta "$sa" "$n" "$oa" @@ "$OURS" "${JOPT[@]}" -f delta "$sb" "$n" "$ob" || return 0
 	if ! cmp -s "$sa" "$sb"; then
 		note "$row: the two signatures differ, so each tool deltas against a different signature"
 	fi
 	if ! cmp -s "$oa" "$ob"; then
 		note "$row: deltas differ ($(stat -c %s "$oa") bytes rdiff, $(stat -c %s "$ob") bytes rsync-tool)"
 	fi
+	check_delta_size "$row" "$oa" "$ob"
 	# each tool's patch of its own delta must give NEW back (untimed)
 	if ! { "$RDIFF" -f patch "$b" "$oa" "$OUT/check" && cmp -s "$OUT/check" "$n"; }; then
 		fail "$row: rdiff's patch of its own delta does not reproduce NEW"
@@ -288,15 +321,10 @@ row_delta() {
 	rm -f "$OUT/check"
 }
 
-# row_patch SIZE ROWNAME
-row_patch() {
-	local sz=$1 row=$2 b n d oa ob
-	want "$row" || return 0
-	b=$(basis "$sz")
-	n=$(new edited "$sz")
-	d=$(ref_delta "$sz")
-	oa=$OUT/patched.rdiff.$sz
-	ob=$OUT/patched.ours.$sz
+# patch_row ROW BASIS NEW DELTA OUT_RDIFF OUT_OURS: both tools patch the
+# same delta; both outputs must equal NEW
+patch_row() {
+	local row=$1 b=$2 n=$3 d=$4 oa=$5 ob=$6
 	WARM=("$b" "$d")
 	settle
 	measure "$row" "$(stat -c %s "$n")" "$oa" "$ob" \
@@ -304,6 +332,120 @@ row_patch() {
 	cmp -s "$oa" "$n" || fail "$row: rdiff's patch output differs from NEW"
 	cmp -s "$ob" "$n" || fail "$row: rsync-tool's patch output differs from NEW"
 	rm -f "$oa" "$ob"
+}
+
+# row_signature SIZE [OURS-OPTION...]: with options (-j 1), the row is named
+# "signature SIZE OPTIONS" and compares rdiff with rsync-tool run with them
+row_signature() {
+	local sz=$1 row="signature $1" tag=$1 b
+	shift
+	BOPT=()
+	JOPT=("$@")
+	if (($#)); then
+		row+=" $*"
+		tag+=$(printf '%s' "$*" | tr -d ' ')
+	fi
+	want "$row" || return 0
+	b=$(basis "$sz")
+	signature_row "$row" "$b" "$OUT/sig.rdiff.$tag" "$OUT/sig.ours.$tag"
+}
+
+# row_delta KIND SIZE ROWNAME [OURS-OPTION...]
+row_delta() {
+	local kind=$1 sz=$2 row=$3 tag=$2 b n sa sb ob
+	shift 3
+	BOPT=()
+	JOPT=("$@")
+	(($#)) && tag+=$(printf '%s' "$*" | tr -d ' ')
+	want "$row" || return 0
+	b=$(basis "$sz")
+	n=$(new "$kind" "$sz")
+	sa=$(sig rdiff "$sz")
+	sb=$(sig ours "$sz")
+	ob=$OUT/delta.ours.$kind.$tag
+	delta_row "$row" "$b" "$n" "$sa" "$sb" "$OUT/delta.rdiff.$kind.$tag" "$ob"
+	# outputs are the same for every -j: compare with the default's delta
+	if (($#)) && [[ -e $ob && -e $OUT/delta.ours.$kind.$sz ]] &&
+		! cmp -s "$ob" "$OUT/delta.ours.$kind.$sz"; then
+		fail "$row: rsync-tool's delta with $* differs from its delta without"
+	fi
+}
+
+# row_patch SIZE ROWNAME
+row_patch() {
+	local sz=$1 row=$2 b n d
+	BOPT=()
+	JOPT=()
+	want "$row" || return 0
+	b=$(basis "$sz")
+	n=$(new edited "$sz")
+	d=$(ref_delta "$sz")
+	patch_row "$row" "$b" "$n" "$d" "$OUT/patched.rdiff.$sz" "$OUT/patched.ours.$sz"
+}
+
+# ---------------------------------------------------------------- real-shaped
+# Data sets made by bench_helper.py gen-SET (see its docstrings):
+#   sqlite  a ~66 MB SQLite database; NEW after 3,000 inserts, 3,000
+#           updates, 1,000 deletes (not VACUUMed)
+#   log     ~64 MiB of log lines; NEW = the same + ~1 MiB appended lines
+#   tar     a tar of a ~64 MiB synthetic source tree; NEW = the tree after 40
+#           files edited, 8 added, 8 removed, re-tarred
+REAL_SETS=(sqlite log tar)
+
+# real_files SET: make $REAL/SET.basis and $REAL/SET.new if absent
+real_files() {
+	if [[ ! -e $REAL/$1.basis || ! -e $REAL/$1.new ]]; then
+		log "generating $REAL/$1.basis and $REAL/$1.new"
+		"${HELPER[@]}" "gen-$1" "$REAL/$1.basis" "$REAL/$1.new" "$1-v1"
+	fi
+}
+
+# real_sig WHO SET BTAG: that tool's signature of SET's basis with BOPT
+# (made untimed if absent)
+real_sig() {
+	local f=$OUT/sig.$1.$2.$3 bin=$RDIFF
+	if [[ ! -e $f ]]; then
+		[[ $1 == ours ]] && bin=$OURS
+		"$bin" "${BOPT[@]}" -f signature "$REAL/$2.basis" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# row_real SET [BLOCK]: signature, delta and patch rows of SET, with -b BLOCK
+# if given (rdiff's default block otherwise); both tools patch rdiff's delta
+row_real() {
+	local set=$1 bl=${2:-} sfx="" btag=bdef b n d sa sb
+	BOPT=()
+	JOPT=()
+	if [[ -n $bl ]]; then
+		BOPT=(-b "$bl")
+		sfx=" -b $bl"
+		btag=b$bl
+	fi
+	want "signature $set$sfx" || want "delta $set$sfx" || want "patch $set$sfx" || return 0
+	real_files "$set"
+	b=$REAL/$set.basis
+	n=$REAL/$set.new
+	if want "signature $set$sfx"; then
+		signature_row "signature $set$sfx" "$b" "$OUT/sig.rdiff.$set.$btag" "$OUT/sig.ours.$set.$btag"
+	fi
+	sa=$(real_sig rdiff "$set" "$btag")
+	if want "delta $set$sfx"; then
+		sb=$(real_sig ours "$set" "$btag")
+		delta_row "delta $set$sfx" "$b" "$n" "$sa" "$sb" \
+			"$OUT/delta.rdiff.$set.$btag" "$OUT/delta.ours.$set.$btag"
+	fi
+	if want "patch $set$sfx"; then
+		d=$OUT/refdelta.$set.$btag
+		[[ -e $d ]] || "$RDIFF" -f delta "$sa" "$n" "$d"
+		patch_row "patch $set$sfx" "$b" "$n" "$d" "$OUT/patched.rdiff.$set.$btag" "$OUT/patched.ours.$set.$btag"
+	fi
+	local what=$set$sfx bl_len dsz="(not made)"
+	[[ -n $sfx ]] || what+=" (rdiff's default block)"
+	bl_len=$(od -A n -t u1 -j 4 -N 4 "$sa" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}')
+	[[ -e $OUT/refdelta.$set.$btag ]] && dsz="$(stat -c %s "$OUT/refdelta.$set.$btag") bytes"
+	note "$what: basis $(stat -c %s "$b") bytes, NEW $(stat -c %s "$n") bytes, block length $bl_len bytes, rdiff's delta $dsz."
+	rm -f "$OUT"/delta.*."$set.$btag" "$OUT"/patched.*."$set.$btag"
 }
 
 # floor for patch: copying NEW (what patch writes) with cp
@@ -363,14 +505,16 @@ row_sparse() {
 }
 
 # drop one size's big outputs once its rows are done
-tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/patched.*."$1"; }
+tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/delta.*."$1"-j* "$OUT"/patched.*."$1"; }
 
 # ---------------------------------------------------------------- run
 START=$(date +%s)
 log "work dir $D; rdiff=$RDIFF; rsync-tool=$OURS; runs=$RUNS"
 
 row_signature "$MAIN"
+row_signature "$MAIN" -j 1
 row_delta edited "$MAIN" "delta edited $MAIN"
+row_delta edited "$MAIN" "delta edited $MAIN -j 1" -j 1
 row_delta unrelated "$MAIN" "delta unrelated $MAIN"
 row_delta identical "$MAIN" "delta identical $MAIN"
 row_patch "$MAIN" "patch edited $MAIN"
@@ -381,6 +525,11 @@ for sz in 1K 1M; do
 	row_delta edited "$sz" "delta $sz"
 	row_patch "$sz" "patch $sz"
 done
+row_real sqlite
+row_real sqlite 512
+row_real log
+row_real tar
+row_real tar 512
 if ((BIG)); then
 	row_signature 1G
 	row_delta edited 1G "delta edited 1G"
