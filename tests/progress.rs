@@ -188,7 +188,9 @@ fn a_pipe_gets_a_moving_spinner_after_a_second() {
 
 #[test]
 fn a_quick_run_shows_nothing_without_progress_flag() {
-    let dir = setup(1 << 20);
+    // small enough to finish well within the bar's one-second delay even in
+    // a debug build on a loaded machine
+    let dir = setup(64 << 10);
     let screen = on_terminal(dir.path(), &["signature", "old", "old.sig"], &[], &[]);
     assert_eq!(screen.status, 0);
     assert_eq!(screen.tty, "");
