@@ -3,7 +3,7 @@
 //! so one index is shared by all threads.
 
 use super::roll::{RkRoller, Roller, RsRoller};
-use super::scan::StrongCache;
+use super::scan::{MissBudget, StrongCache};
 use crate::format::params::{SignatureParams, StrongHash, WeakSum};
 use crate::hash::{MAX_STRONG, blake2, md4};
 use crate::stats::MatchStats;
@@ -65,7 +65,9 @@ impl Strong {
 pub(super) struct Filter<'a, const F: u32>(&'a [u64]);
 
 /// One slot of the open-addressing table: a weak sum and its candidates
-/// (`order[start..start + len]`, distinct strong sums, lowest block first).
+/// (`order[start..start + len]`: distinct strong sums, each the lowest block
+/// with it, sorted by strong sum so that a flooded weak sum is searched in
+/// log time).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Slot {
     weak: u32,
@@ -138,9 +140,10 @@ impl BlockIndex {
             &entries[at..at + strong_len]
         };
 
-        // Candidates: distinct (weak, strong) pairs, the lowest block of each,
-        // grouped by weak sum, in block order within a group (librsync's
-        // table keeps the first of equal blocks and probes in insertion order).
+        // Candidates: distinct (weak, strong) pairs, the lowest block of each
+        // (librsync's table keeps the first of equal blocks), grouped by weak
+        // sum and sorted by strong sum within a group: at most one candidate
+        // can match a window, so the order is free and binary search finds it.
         let mut keyed: Vec<u64> = weak
             .iter()
             .enumerate()
@@ -164,7 +167,6 @@ impl BlockIndex {
                 let mut same: Vec<u32> = keyed[i..j].iter().map(|&k| k as u32).collect();
                 same.sort_by(|&a, &b| strong_of(a).cmp(strong_of(b)).then(a.cmp(&b)));
                 same.dedup_by(|later, first| strong_of(*later) == strong_of(*first));
-                same.sort_unstable();
                 order.extend_from_slice(&same);
             }
             groups.push((w, start as u32, (order.len() - start) as u32));
@@ -274,12 +276,15 @@ impl BlockIndex {
         Filter(&self.filter[..1 << (F - 6)])
     }
 
-    /// Looks `weak` up for `window`; returns the matching block.
+    /// Looks `weak` up for `window`; returns the matching block. A weak sum
+    /// whose windows keep missing spends `misses`' budget and is then no
+    /// longer tried (its strong sums are not computed).
     pub(super) fn lookup(
         &self,
         weak: u32,
         window: &[u8],
         sum: &mut StrongCache,
+        misses: &mut MissBudget,
         ms: &mut MatchStats,
     ) -> Option<usize> {
         let mut s = (weak.wrapping_mul(TABLE_MIX) >> self.table_shift) as usize;
@@ -290,15 +295,22 @@ impl BlockIndex {
                 return None;
             }
             if slot.weak == weak {
-                let start = slot.start as usize;
-                for &j in &self.order[start..start + slot.len as usize] {
-                    let j = j as usize;
-                    ms.strong_compares += 1;
-                    if sum.get(self, window, ms)[..self.strong_len] == *self.strong_of(j) {
-                        ms.matches += 1;
-                        return Some(j);
-                    }
+                if !misses.may_try(weak) {
+                    return None;
                 }
+                let start = slot.start as usize;
+                let cands = &self.order[start..start + slot.len as usize];
+                let key = &sum.get(self, window, ms)[..self.strong_len];
+                // distinct strong sums, sorted: the one that can match
+                let i = cands.partition_point(|&j| self.strong_of(j as usize) < key);
+                ms.strong_compares += 1 + u64::from(usize::BITS - cands.len().leading_zeros());
+                if let Some(&j) = cands.get(i)
+                    && self.strong_of(j as usize) == key
+                {
+                    ms.matches += 1;
+                    return Some(j as usize);
+                }
+                misses.missed(weak);
                 return None;
             }
             s = (s + 1) & self.table_mask;

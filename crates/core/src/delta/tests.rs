@@ -20,6 +20,9 @@ use crate::options::{BufferSizes, DeltaOptions};
 use crate::stats::{MatchStats, Op, Stats};
 use crate::testdata::{OPTIONS, Rng, commands, gen_bytes as random_bytes, scatter, shift};
 
+/// Hostile signatures and limits: floods, huge blocks, thread fallbacks.
+mod limits;
+
 // ------------------------------------------------------------ helpers
 
 /// A signature file made here (checked against librsync's in a test).
