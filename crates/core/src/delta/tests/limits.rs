@@ -75,3 +75,56 @@ fn flooded_weak_sum_still_finds_the_real_block() {
         assert!(patched(&basis, &delta) == new, "jobs {jobs}");
     }
 }
+
+/// The case 11: a thread the system refuses (`ulimit -u`, a PID
+/// limit) made delta panic; now it goes on with the threads it has, down to
+/// the calling thread alone, and the delta is byte-identical.
+#[test]
+fn refused_threads_give_the_same_delta() {
+    use crate::workers::hook;
+    let basis = random_bytes(111, 400_000);
+    let new = scatter(&basis, 112, 40, 300);
+    let index = index_of(&make_sig(
+        &basis,
+        WeakSum::RabinKarp,
+        StrongHash::Blake2,
+        512,
+        32,
+    ));
+    hook::allow(None);
+    let (want, ..) = our_delta(&index, &new, 1, 8192);
+    assert_eq!(hook::started(), 0, "jobs 1 starts no thread");
+    for allowed in [0, 1, 2] {
+        hook::allow(Some(allowed));
+        let (got, ..) = our_delta(&index, &new, 4, 8192);
+        assert_eq!(hook::started(), allowed, "{allowed} allowed");
+        assert!(got == want, "{allowed} threads allowed: the delta differs");
+    }
+    hook::allow(None);
+}
+
+/// `-j 65535` starts no more threads than there are chunks (it started one
+/// per chunk of a 4 GiB file before: 2,047 threads, 4.3 GB).
+#[test]
+fn threads_are_capped_by_the_work() {
+    use crate::workers::{MAX_WORKERS, hook};
+    let basis = random_bytes(113, 100_000);
+    let index = index_of(&make_sig(
+        &basis,
+        WeakSum::RabinKarp,
+        StrongHash::Blake2,
+        512,
+        32,
+    ));
+    for (chunks, chunk) in [(1, 100_000), (3, 100_000 / 3), (195, 512)] {
+        hook::allow(None);
+        let (delta, ..) = our_delta(&index, &basis, 65535, chunk);
+        assert!(
+            hook::started() < chunks.min(MAX_WORKERS),
+            "{} threads for {chunks} chunks",
+            hook::started()
+        );
+        assert_eq!(commands(&delta), [(b'C', 0, 100_000)]);
+    }
+    hook::allow(None);
+}
