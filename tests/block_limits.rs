@@ -1,7 +1,8 @@
 //! Signatures declaring huge block lengths (the case 15): every
 //! length rdiff reads, up to 2^31 - 1, gives a right delta with memory
 //! bounded by NEW and the block (checked under `ulimit -v`), and `-b` takes
-//! every length rdiff can make a signature with.
+//! every length rdiff can make a signature with. A signature too big for
+//! memory is status 102, not an abort (case 12).
 
 use crate::util::{Input, gen_bytes, rdiff, read, run, sh, tempdir, tool, write};
 
@@ -130,4 +131,30 @@ fn block_size_option_goes_as_far_as_rdiff() {
         assert_eq!(r.code(), Some(108), "-b {b}");
         assert!(!d.join("refused").exists());
     }
+}
+
+/// The case 12 (core half): a signature whose index does not fit in
+/// memory (4,000,000 one-byte-strong-sum blocks: 20 MB of file, ~240 MB of
+/// tables) aborted (134) under a memory limit; now it is status 102 with a
+/// message.
+#[test]
+fn a_signature_too_big_for_memory_is_status_102() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut sig = vec![0x72, 0x73, 0x01, 0x47, 0, 0, 8, 0, 0, 0, 0, 1];
+    sig.extend(gen_bytes(155, 4_000_000 * 5));
+    write(d, "big.sig", &sig);
+    write(d, "new", &gen_bytes(156, 10_000));
+    let r = sh(
+        "ulimit -v 150000 && exec \"$T\" delta big.sig new out",
+        d,
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.code(), Some(102), "{stderr}");
+    assert!(
+        stderr.contains("big.sig") && stderr.contains("out of memory"),
+        "{stderr}"
+    );
+    assert!(!d.join("out").exists());
 }

@@ -152,6 +152,16 @@ pub(crate) fn read_entries<R: Read>(input: &mut SignatureInput<R>) -> Result<Vec
         if n == 0 {
             break;
         }
+        entries.try_reserve(n).map_err(|_| {
+            Error::new(
+                Status::Memory,
+                format!(
+                    "out of memory reading the signature ({} bytes)",
+                    entries.len()
+                ),
+            )
+            .about(Role::Signature)
+        })?;
         entries.extend_from_slice(&buf[..n]);
     }
     entries.truncate(entries.len() - entries.len() % input.entry_len as usize);
