@@ -34,10 +34,6 @@ const PER_SOURCE: usize = 50;
 const TIMEOUT: Duration = Duration::from_secs(10);
 const STATUSES: [i32; 6] = [0, 100, 103, 104, 106, 108];
 
-/// Largest block length rsync-tool accepts (params::MAX_BLOCK_LEN); above
-/// it we refuse where rdiff may go on or abort.
-const MAX_BLOCK_LEN: u32 = 1 << 28;
-
 // ------------------------------------------------------------------ sources
 
 /// A golden (basis, NEW) pair with rdiff's signature and delta.
@@ -329,11 +325,9 @@ fn known_difference(kind: Kind, input: &[u8], ours: i32, theirs: i32) -> Option<
     match kind {
         Kind::Sig if input.len() >= 12 => {
             let be = |i: usize| u32::from_be_bytes(input[i..i + 4].try_into().unwrap());
-            let (block_len, strong_len) = (be(4), be(8));
+            let strong_len = be(8);
             if strong_len == 0 && ours == 106 {
                 Some("known bug: strong length 0 means the full hash in rdiff")
-            } else if block_len > MAX_BLOCK_LEN && block_len <= i32::MAX as u32 && ours == 106 {
-                Some("intended: block lengths above 2^28 are refused")
             } else {
                 None
             }

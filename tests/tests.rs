@@ -2,6 +2,7 @@
 //! the real `rsync-tool` binary (and Debian's `rdiff` where it is installed)
 //! or the library through its public API.
 
+mod block_limits;
 mod cli;
 mod engines;
 mod errors;

@@ -154,7 +154,10 @@ pub struct Options {
     ///
     /// The recommended length is rdiff 2.3's: 256 for a basis of up to
     /// 64 KiB, else the square root of its size rounded down to a multiple
-    /// of 128; 2048 when the size is unknown (a pipe).
+    /// of 128; 2048 when the size is unknown (a pipe). At most 536870911
+    /// (2^29 - 1), the largest rdiff makes a signature with; a larger value
+    /// is status 108. Signatures with longer blocks (up to 2^31 - 1) are
+    /// read, as rdiff reads them.
     #[arg(
         short = 'b',
         long = "block-size",

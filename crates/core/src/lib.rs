@@ -59,6 +59,7 @@ mod stats;
 #[cfg(any(test, feature = "testdata"))]
 #[doc(hidden)]
 pub mod testdata;
+mod workers;
 
 pub use error::{Error, Result, Role, Status};
 pub use format::params;

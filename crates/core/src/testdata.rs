@@ -150,7 +150,7 @@ pub fn native_delta(sig: &[u8], new: &File, jobs: usize, chunk: usize) -> Result
     let mut reader = sig;
     let params = format::read_signature_header(&mut reader)?;
     let mut input = SignatureInput::new(reader, &params);
-    let index = BlockIndex::new(params, format::read_entries(&mut input)?);
+    let index = BlockIndex::new(params, format::read_entries(&mut input)?)?;
     let options = DeltaOptions {
         buffers: BufferSizes {
             input: 1,

@@ -3,7 +3,8 @@
 //! so one index is shared by all threads.
 
 use super::roll::{RkRoller, Roller, RsRoller};
-use super::scan::StrongCache;
+use super::scan::{MissBudget, StrongCache};
+use crate::error::{Error, Result, Role, Status};
 use crate::format::params::{SignatureParams, StrongHash, WeakSum};
 use crate::hash::{MAX_STRONG, blake2, md4};
 use crate::stats::MatchStats;
@@ -60,12 +61,30 @@ impl Strong {
 
 // ---------------------------------------------------------------- the index
 
+/// An empty vector with room for `n` items, or an out-of-memory error.
+fn reserved<T>(n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            Status::Memory,
+            format!(
+                "out of memory indexing the signature ({n} x {} bytes)",
+                size_of::<T>()
+            ),
+        )
+        .about(Role::Signature)
+    })?;
+    Ok(v)
+}
+
 /// The filter of `2^F` bits, as a slice of exactly `2^(F - 6)` words.
 #[derive(Clone, Copy)]
 pub(super) struct Filter<'a, const F: u32>(&'a [u64]);
 
 /// One slot of the open-addressing table: a weak sum and its candidates
-/// (`order[start..start + len]`, distinct strong sums, lowest block first).
+/// (`order[start..start + len]`: distinct strong sums, each the lowest block
+/// with it, sorted by strong sum so that a flooded weak sum is searched in
+/// log time).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Slot {
     weak: u32,
@@ -118,7 +137,9 @@ impl BlockIndex {
     /// of `params.entry_len()`; a partial entry at the end is ignored).
     /// Parameters a checked header cannot have (a block length of 0, a strong
     /// sum longer than the hash) give an index that matches nothing.
-    pub(crate) fn new(params: SignatureParams, entries: Vec<u8>) -> BlockIndex {
+    /// Out of memory is an error (status 102), not an abort: the tables are
+    /// a few times the entries' size, reserved before they are filled.
+    pub(crate) fn new(params: SignatureParams, entries: Vec<u8>) -> Result<BlockIndex> {
         let entry_len = params.entry_len();
         let strong_len = params.strong_len as usize;
         let block_len = (params.block_len as usize).max(1);
@@ -128,27 +149,31 @@ impl BlockIndex {
         } else {
             0
         };
-        let weak: Vec<u32> = entries
-            .chunks_exact(entry_len)
-            .take(count)
-            .map(|e| u32::from_be_bytes([e[0], e[1], e[2], e[3]]))
-            .collect();
+        let mut weak: Vec<u32> = reserved(count)?;
+        weak.extend(
+            entries
+                .chunks_exact(entry_len)
+                .take(count)
+                .map(|e| u32::from_be_bytes([e[0], e[1], e[2], e[3]])),
+        );
         let strong_of = |j: u32| {
             let at = j as usize * entry_len + 4;
             &entries[at..at + strong_len]
         };
 
-        // Candidates: distinct (weak, strong) pairs, the lowest block of each,
-        // grouped by weak sum, in block order within a group (librsync's
-        // table keeps the first of equal blocks and probes in insertion order).
-        let mut keyed: Vec<u64> = weak
-            .iter()
-            .enumerate()
-            .map(|(j, &w)| (w as u64) << 32 | j as u64)
-            .collect();
+        // Candidates: distinct (weak, strong) pairs, the lowest block of each
+        // (librsync's table keeps the first of equal blocks), grouped by weak
+        // sum and sorted by strong sum within a group: at most one candidate
+        // can match a window, so the order is free and binary search finds it.
+        let mut keyed: Vec<u64> = reserved(count)?;
+        keyed.extend(
+            weak.iter()
+                .enumerate()
+                .map(|(j, &w)| (w as u64) << 32 | j as u64),
+        );
         keyed.sort_unstable();
-        let mut order: Vec<u32> = Vec::with_capacity(count);
-        let mut groups: Vec<(u32, u32, u32)> = Vec::new(); // weak, start, len
+        let mut order: Vec<u32> = reserved(count)?;
+        let mut groups: Vec<(u32, u32, u32)> = reserved(count)?; // weak, start, len
         let mut i = 0;
         while i < keyed.len() {
             let w = (keyed[i] >> 32) as u32;
@@ -164,7 +189,6 @@ impl BlockIndex {
                 let mut same: Vec<u32> = keyed[i..j].iter().map(|&k| k as u32).collect();
                 same.sort_by(|&a, &b| strong_of(a).cmp(strong_of(b)).then(a.cmp(&b)));
                 same.dedup_by(|later, first| strong_of(*later) == strong_of(*first));
-                same.sort_unstable();
                 order.extend_from_slice(&same);
             }
             groups.push((w, start as u32, (order.len() - start) as u32));
@@ -177,7 +201,9 @@ impl BlockIndex {
             .trailing_zeros();
         let table_mask = (1usize << table_bits) - 1;
         let table_shift = 32 - table_bits;
-        let mut table = vec![Slot::default(); table_mask + 1];
+        drop(keyed);
+        let mut table: Vec<Slot> = reserved(table_mask + 1)?;
+        table.resize(table_mask + 1, Slot::default());
         for &(w, start, len) in &groups {
             let mut s = (w.wrapping_mul(TABLE_MIX) >> table_shift) as usize;
             while table[s].len != 0 {
@@ -194,7 +220,8 @@ impl BlockIndex {
             .next_power_of_two()
             .trailing_zeros()
             .clamp(FILTER_LOG_MIN, FILTER_LOG_MAX);
-        let mut filter = vec![0u64; 1usize << (filter_log - 6)];
+        let mut filter: Vec<u64> = reserved(1 << (filter_log - 6))?;
+        filter.resize(1 << (filter_log - 6), 0);
         for &w in &weak {
             let key = match params.weak {
                 WeakSum::RabinKarp => RkRoller::key(w),
@@ -203,7 +230,7 @@ impl BlockIndex {
             let i = (key >> (32 - filter_log)) as usize;
             filter[i >> 6] |= 1u64 << (i & 63);
         }
-        BlockIndex {
+        Ok(BlockIndex {
             params,
             block_len,
             strong_len,
@@ -218,7 +245,7 @@ impl BlockIndex {
             table_mask,
             order,
             strong: Strong::new(params.strong),
-        }
+        })
     }
 
     /// Blocks in the signature.
@@ -274,12 +301,15 @@ impl BlockIndex {
         Filter(&self.filter[..1 << (F - 6)])
     }
 
-    /// Looks `weak` up for `window`; returns the matching block.
+    /// Looks `weak` up for `window`; returns the matching block. A weak sum
+    /// whose windows keep missing spends `misses`' budget and is then no
+    /// longer tried (its strong sums are not computed).
     pub(super) fn lookup(
         &self,
         weak: u32,
         window: &[u8],
         sum: &mut StrongCache,
+        misses: &mut MissBudget,
         ms: &mut MatchStats,
     ) -> Option<usize> {
         let mut s = (weak.wrapping_mul(TABLE_MIX) >> self.table_shift) as usize;
@@ -290,15 +320,22 @@ impl BlockIndex {
                 return None;
             }
             if slot.weak == weak {
-                let start = slot.start as usize;
-                for &j in &self.order[start..start + slot.len as usize] {
-                    let j = j as usize;
-                    ms.strong_compares += 1;
-                    if sum.get(self, window, ms)[..self.strong_len] == *self.strong_of(j) {
-                        ms.matches += 1;
-                        return Some(j);
-                    }
+                if !misses.may_try(weak) {
+                    return None;
                 }
+                let start = slot.start as usize;
+                let cands = &self.order[start..start + slot.len as usize];
+                let key = &sum.get(self, window, ms)[..self.strong_len];
+                // distinct strong sums, sorted: the one that can match
+                let i = cands.partition_point(|&j| self.strong_of(j as usize) < key);
+                ms.strong_compares += 1 + u64::from(usize::BITS - cands.len().leading_zeros());
+                if let Some(&j) = cands.get(i)
+                    && self.strong_of(j as usize) == key
+                {
+                    ms.matches += 1;
+                    return Some(j as usize);
+                }
+                misses.missed(weak);
                 return None;
             }
             s = (s + 1) & self.table_mask;

@@ -20,6 +20,12 @@
 //!   the basis's short last block can match a window shorter than a block.
 //! - COPYs of contiguous basis ranges merge; literal runs are written as
 //!   single commands of any length (rdiff cuts them every 32 KiB).
+//! - Where librsync goes quadratic, we bound the work: candidates of one weak
+//!   sum are searched by strong sum in log time, and each scan allows a weak
+//!   sum 64 strong-sum misses (all weak sums 256 plus four times what random
+//!   data gives); a weak sum past its budget matches nothing more in that
+//!   scan (a signature whose blocks all share the weak sum of zeros costs a
+//!   constant, not a BLAKE2b per position of a run of zeros).
 //!
 //! Speed comes from the miss path: per byte one rolling update (RabinKarp
 //! two positions per step, to halve the multiplier's dependency chain) and

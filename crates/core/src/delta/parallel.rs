@@ -16,8 +16,9 @@ use super::stream::delta_stream;
 use crate::error::{Error, Result, Role, Status};
 use crate::format::NewHasher;
 use crate::io::{Counted, Hashing};
-use crate::options::{DeltaOptions, threads};
+use crate::options::DeltaOptions;
 use crate::stats::{MatchStats, Stats};
+use crate::workers::{spawn, workers};
 
 /// Target length of the chunks the parallel path splits NEW into.
 const CHUNK_LEN: usize = 2 << 20;
@@ -101,7 +102,7 @@ fn chunked<W: Write>(
     chunk: usize,
     mut hasher: Option<&mut NewHasher>,
 ) -> Result<(Stats, MatchStats)> {
-    let (jobs, out_buf) = (threads(options.jobs), options.buffers.output);
+    let (jobs, out_buf) = (options.jobs, options.buffers.output);
     let progress = options.progress.as_deref();
     let b = index.block_len;
     let chunk = chunk.max(b);
@@ -134,7 +135,7 @@ fn chunked<W: Write>(
     // `jobs - 1` helper threads scan chunks; this thread writes them in
     // order and scans too whenever the next chunk to write is not ready (a
     // dedicated writer thread would compete with the scanners for cores).
-    let helpers = jobs.clamp(1, chunks) - 1;
+    let helpers = workers(jobs, chunks) - 1;
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
@@ -167,7 +168,9 @@ fn chunked<W: Write>(
         for _ in 0..helpers {
             let done_tx = done_tx.clone();
             let (free_rx, scan_next) = (&free_rx, &scan_next);
-            scope.spawn(move || {
+            // A thread the system refuses: go on with those started (this
+            // thread scans whenever the next chunk is not ready).
+            let started = spawn(scope, move || {
                 loop {
                     // A buffer first, then a chunk number: the chunk the
                     // writer waits for is always being scanned.
@@ -188,6 +191,9 @@ fn chunked<W: Write>(
                     }
                 }
             });
+            if started.is_none() {
+                break;
+            }
         }
         drop(done_tx);
 

@@ -1,6 +1,8 @@
 //! The scan of NEW: roll the weak sum to a filter hit, look the window up,
 //! follow runs of matching blocks, and tell a [`Sink`] what was decided.
 
+use std::collections::HashMap;
+
 use super::emit::Sink;
 use super::index::{BlockIndex, FILTER_LOG_MAX, SPECULATE, Strong};
 use super::roll::{RkRoller, Roller, RsRoller, Shrinking};
@@ -8,6 +10,17 @@ use crate::error::Result;
 use crate::format::params::WeakSum;
 use crate::hash::{MAX_STRONG, weak_sum};
 use crate::stats::MatchStats;
+
+/// Strong-sum misses (a window whose weak sum is in the signature, but not
+/// its strong sum) allowed per weak sum in one scan: a signature whose blocks
+/// share a weak sum that NEW keeps hitting (a flood) costs at most this many
+/// strong sums for it, not one per position (fast_rsync's `MAX_CRC_COLLISIONS`
+/// idea). Its windows are literal after that: the delta stays right, and may
+/// be larger.
+const MAX_MISSES_PER_WEAK: u32 = 64;
+/// Misses allowed in one scan whatever the weak sums: this many plus four times
+/// the false weak hits random data gives (positions x blocks / 2^32).
+const MISS_BASE: u64 = 256;
 
 /// Strong sums at least this long are trusted without the weak sum when
 /// following a run (a false match is then a 2^-64 event).
@@ -108,6 +121,7 @@ impl BlockIndex {
         };
         let roll_end = stop.min(full_end);
         let mut sum = StrongCache::default();
+        let mut misses = MissBudget::new(self, stop.saturating_sub(p));
         if self.count == 0 {
             p = p.max(stop);
         }
@@ -144,7 +158,7 @@ impl BlockIndex {
                 st = s;
                 if hit {
                     let window = &data[p..p + b];
-                    if let Some(j) = self.lookup(R::digest(st), window, &mut sum, ms) {
+                    if let Some(j) = self.lookup(R::digest(st), window, &mut sum, &mut misses, ms) {
                         sink.literal(data, lit, p)?;
                         sink.copy((j * b) as u64, b as u64)?;
                         p += b;
@@ -171,12 +185,14 @@ impl BlockIndex {
                 let mut w = Shrinking::new(self.params.weak, &data[p..]);
                 while p < data.len() {
                     ms.searches += 1;
-                    if w.digest() == target {
+                    if w.digest() == target && misses.may_try(target) {
                         ms.weak_compares += 1;
                         ms.strong_compares += 1;
                         sum.reset();
-                        if sum.get(self, &data[p..], ms)[..self.strong_len] == *self.strong_of(last)
+                        if sum.get(self, &data[p..], ms)[..self.strong_len] != *self.strong_of(last)
                         {
+                            misses.missed(target);
+                        } else {
                             ms.matches += 1;
                             sink.literal(data, lit, p)?;
                             sink.copy((last * b) as u64, (data.len() - p) as u64)?;
@@ -220,6 +236,50 @@ fn roll_any<R: Roller>(
         23 => roller.roll_to_hit::<23>(index, st, data, p, end),
         24 => roller.roll_to_hit::<24>(index, st, data, p, end),
         _ => roller.roll_to_hit::<FILTER_LOG_MAX>(index, st, data, p, end),
+    }
+}
+
+/// What one scan may still spend on strong sums that miss: bounds the work a
+/// flooded weak sum can cause to a constant per scan plus a small share per
+/// position.
+pub(super) struct MissBudget {
+    per_weak: HashMap<u32, u32>,
+    left: u64,
+    /// The last weak sum refused (a flood hits the same one again and again).
+    refused: Option<u32>,
+}
+
+impl MissBudget {
+    /// The budget of a scan of `positions` positions.
+    pub(super) fn new(index: &BlockIndex, positions: usize) -> MissBudget {
+        let expected = (positions as u64).saturating_mul(index.count as u64) >> 30;
+        MissBudget {
+            per_weak: HashMap::new(),
+            left: MISS_BASE.saturating_add(expected),
+            refused: None,
+        }
+    }
+
+    /// Whether a window with weak sum `weak` may still be hashed.
+    #[inline]
+    pub(super) fn may_try(&self, weak: u32) -> bool {
+        self.left > 0
+            && self.refused != Some(weak)
+            && (self.per_weak.is_empty()
+                || self
+                    .per_weak
+                    .get(&weak)
+                    .is_none_or(|&n| n < MAX_MISSES_PER_WEAK))
+    }
+
+    /// A window with weak sum `weak` matched no block.
+    pub(super) fn missed(&mut self, weak: u32) {
+        self.left = self.left.saturating_sub(1);
+        let n = self.per_weak.entry(weak).or_default();
+        *n += 1;
+        if *n >= MAX_MISSES_PER_WEAK {
+            self.refused = Some(weak);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::emit::Emitter;
 use super::index::BlockIndex;
 use super::scan::{Rollers, scan_with};
-use crate::error::{Result, Role};
+use crate::error::{Error, Result, Role, Status};
 use crate::io::read_full;
 use crate::options::DeltaOptions;
 use crate::stats::{MatchStats, Stats};
@@ -16,10 +16,28 @@ fn read_len(in_buf: usize) -> usize {
     in_buf.clamp(1 << 20, 16 << 20)
 }
 
+/// The buffer's first length, before it holds a block.
+const START_LEN: usize = 64 * 1024;
+
+/// Grows `buf` to `len` zeroed bytes; out of memory is an error, not an abort
+/// (the block length comes from the signature).
+fn grow(buf: &mut Vec<u8>, len: usize) -> Result<()> {
+    buf.try_reserve_exact(len.saturating_sub(buf.len()))
+        .map_err(|_| {
+            Error::new(
+                Status::Memory,
+                format!("out of memory for {len} bytes of NEW (a block and a read)"),
+            )
+        })?;
+    buf.resize(len, 0);
+    Ok(())
+}
+
 /// Writes the delta of `new` against `index` to `out` on this thread, reading
 /// `new` sequentially (a pipe, or any reader; `options.jobs` is not used).
-/// Memory: about one block plus the read buffer (`in_buf`, at least 1 MiB)
-/// plus the write buffer (`out_buf`, 64 to 256 KiB). Does not flush `out`.
+/// Memory: about one block plus the read buffer (`in_buf`, 1 to 16 MiB, at
+/// least a quarter block) plus the write buffer (`out_buf`, 64 to 256 KiB),
+/// and no more than NEW's length plus 64 KiB. Does not flush `out`.
 pub(crate) fn delta_stream<R: Read, W: Write>(
     index: &BlockIndex,
     mut new: R,
@@ -32,10 +50,15 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
     let rollers = Rollers::new(index);
     let mut em = Emitter::new(out, out_buf)?;
     let mut ms = MatchStats::default();
-    // Start small (a small NEW costs no big zeroed buffer) and grow to the
-    // read length while NEW goes on.
-    let full = read_len(in_buf);
-    let mut buf = vec![0u8; b + full.min(64 * 1024)];
+    // Start small (a small NEW costs no big buffer, whatever the block
+    // length) and grow while NEW goes on: to a block and a bit before the
+    // first scan, then to the read length. The read length is at least a
+    // quarter block, so the block kept between reads (moved to the front)
+    // costs at most 4 bytes moved per byte of NEW, even for blocks of 2^31.
+    let full = read_len(in_buf).max(b / 4);
+    let first = b + full.min(START_LEN);
+    let mut buf = Vec::new();
+    grow(&mut buf, first.min(START_LEN))?;
     let mut filled = 0;
     let mut pos = 0;
     let mut prev = None;
@@ -44,6 +67,11 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
         let n = read_full(&mut new, &mut buf[filled..], Role::New)?;
         filled += n;
         in_bytes += n as u64;
+        if filled == buf.len() && buf.len() < first {
+            let len = (4 * buf.len()).min(first);
+            grow(&mut buf, len)?;
+            continue;
+        }
         let eof = filled < buf.len();
         let data = &buf[..filled];
         let stop = if eof {
@@ -62,7 +90,8 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
         filled -= pos;
         pos = 0;
         if buf.len() < b + full {
-            buf.resize(b + full.min(4 * (buf.len() - b)), 0);
+            let len = b + full.min(4 * (buf.len() - b));
+            grow(&mut buf, len)?;
         }
     }
     let mut stats = em.finish()?;

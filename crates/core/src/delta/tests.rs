@@ -20,6 +20,9 @@ use crate::options::{BufferSizes, DeltaOptions};
 use crate::stats::{MatchStats, Op, Stats};
 use crate::testdata::{OPTIONS, Rng, commands, gen_bytes as random_bytes, scatter, shift};
 
+/// Hostile signatures and limits: floods, huge blocks, thread fallbacks.
+mod limits;
+
 // ------------------------------------------------------------ helpers
 
 /// A signature file made here (checked against librsync's in a test).
@@ -55,7 +58,7 @@ fn index_of(sig: &[u8]) -> BlockIndex {
     };
     let body = &sig[SIG_HEADER_LEN..];
     let whole = body.len() / params.entry_len() * params.entry_len();
-    BlockIndex::new(params, body[..whole].to_vec())
+    BlockIndex::new(params, body[..whole].to_vec()).unwrap()
 }
 
 /// Our delta: jobs 0 = the streaming path; else the chunked file path.
@@ -371,7 +374,7 @@ fn impossible_parameters_match_nothing() {
     let mut params = index_of(&sig).params;
     params.strong_len = 20; // longer than MD4
     let entries = vec![0u8; 10 * params.entry_len()];
-    let index = BlockIndex::new(params, entries);
+    let index = BlockIndex::new(params, entries).unwrap();
     assert_eq!(index.block_count(), 0);
     let (delta, ..) = our_delta(&index, &basis, 0, 0);
     assert_eq!(commands(&delta), [(b'L', 1000, 0)]);

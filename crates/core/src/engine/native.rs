@@ -36,7 +36,7 @@ impl Backend for Native {
         let entries = format::read_entries(input)?;
         let mut stats = Stats::new(Op::LoadSig);
         stats.in_bytes = SIG_HEADER_LEN as u64 + input.body_len();
-        Ok((Box::new(BlockIndex::new(params, entries)), stats))
+        Ok((Box::new(BlockIndex::new(params, entries)?), stats))
     }
 }
 

@@ -20,11 +20,11 @@ pub const DEFAULT_BLOCK_LEN: u32 = 2048;
 pub const MIN_RECOMMENDED_BLOCK_LEN: u32 = 256;
 /// Minimum strong-sum length (`-S -1`) when the basis size is unknown.
 pub const DEFAULT_MIN_STRONG_LEN: u32 = 12;
-/// Largest block length accepted, from `-b` or from a signature header.
-/// librsync keeps block lengths in an `int`, and a block is the unit the
-/// delta engine must hold in memory; 256 MiB is far above any recommended
-/// value (that of a 2^56-byte file) and keeps memory bounded.
-pub const MAX_BLOCK_LEN: u32 = 1 << 28;
+/// Largest block length `signature` accepts (`-b`): 2^29 - 1, the largest
+/// rdiff 2.3.2 can make a signature with (it needs an `int` of four blocks:
+/// 2^29 and above abort it, or fail at 2^30). Signature headers are read
+/// with any block length rdiff reads, up to 2^31 - 1.
+pub const MAX_BLOCK_LEN: u32 = (1 << 29) - 1;
 /// Size of a signature header: magic, block length, strong-sum length.
 pub const SIG_HEADER_LEN: usize = 12;
 

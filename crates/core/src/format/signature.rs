@@ -4,13 +4,15 @@
 use std::io::Read;
 
 use super::describe_magic;
-use super::params::{self, MAX_BLOCK_LEN, SIG_HEADER_LEN, SignatureParams};
+use super::params::{self, SIG_HEADER_LEN, SignatureParams};
 use crate::error::{Error, Result, Role, Status};
 use crate::io::{self, Input};
 
 /// Reads and checks a signature header, in the order rdiff 2.3.2 does, so
 /// that each malformed header gets rdiff's status. A strong length of 0
-/// means the full hash, as rdiff reads it.
+/// means the full hash, as rdiff reads it. Every block length rdiff reads
+/// (1 to 2^31 - 1) is accepted: the delta engine's memory follows NEW's
+/// length and the block length, not the header alone.
 pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignatureParams> {
     let mut h = [0u8; SIG_HEADER_LEN];
     let got = io::read_full(reader, &mut h, Role::Signature)?;
@@ -68,11 +70,6 @@ pub(crate) fn read_signature_header(reader: &mut dyn Read) -> Result<SignaturePa
             ),
         )
         .about(Role::Signature));
-    }
-    if block_len > MAX_BLOCK_LEN {
-        return Err(corrupt(format!(
-            "block length {block_len} is larger than the maximum {MAX_BLOCK_LEN}"
-        )));
     }
     Ok(SignatureParams {
         weak,
@@ -155,6 +152,16 @@ pub(crate) fn read_entries<R: Read>(input: &mut SignatureInput<R>) -> Result<Vec
         if n == 0 {
             break;
         }
+        entries.try_reserve(n).map_err(|_| {
+            Error::new(
+                Status::Memory,
+                format!(
+                    "out of memory reading the signature ({} bytes)",
+                    entries.len()
+                ),
+            )
+            .about(Role::Signature)
+        })?;
         entries.extend_from_slice(&buf[..n]);
     }
     entries.truncate(entries.len() - entries.len() % input.entry_len as usize);

@@ -9,6 +9,7 @@ use std::thread;
 
 use super::{Cfg, PanicGuard, fill, sign_chunk, worker_died, write_failed};
 use crate::error::Result;
+use crate::workers::spawn;
 
 struct ChunkJob {
     seq: u64,
@@ -26,14 +27,12 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
 ) -> Result<u64> {
     let mut first = Vec::new();
     let n = fill(r, &mut first, chunk_len)?;
-    let mut total = n as u64;
     if n < chunk_len {
         // Whole input in one chunk: no threads needed.
-        let mut out = Vec::new();
-        sign_chunk(&first[..n], cfg, &mut out);
-        w.write_all(&out).map_err(write_failed)?;
-        return Ok(total);
+        return sequential(r, w, cfg, first, n, chunk_len);
     }
+    let mut total = n as u64;
+    let mut jobs = jobs;
     let max_inflight = (jobs + 2) as u64;
 
     let (job_tx, job_rx) = mpsc::channel::<ChunkJob>();
@@ -42,12 +41,13 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
         // Owned by this closure: dropped on any early return, which stops the workers.
         let job_tx = job_tx;
         let (done_tx, done_rx) = mpsc::channel::<Option<ChunkJob>>();
-        for _ in 0..jobs {
+        // Starts a worker; false when the system refuses the thread.
+        let start_worker = || {
             let job_rx = &job_rx;
             let guard = PanicGuard {
                 tx: done_tx.clone(),
             };
-            s.spawn(move || {
+            spawn(s, move || {
                 loop {
                     let next = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -60,9 +60,16 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
                         return;
                     }
                 }
-            });
+            })
+            .is_some()
+        };
+        // Workers start as chunks come, one per chunk in flight, up to `jobs`
+        // (a short input starts few); a refused thread ends the starting.
+        let mut started = 0;
+        if !start_worker() {
+            return sequential(r, w, cfg, first, n, chunk_len);
         }
-        drop(done_tx);
+        started += 1;
 
         let mut free_bufs: Vec<Vec<u8>> = Vec::new();
         let mut free_outs: Vec<Vec<u8>> = Vec::new();
@@ -112,6 +119,13 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
                     eof = true;
                 }
                 if n > 0 {
+                    if started < jobs && started as u64 <= next_seq - next_write {
+                        if start_worker() {
+                            started += 1;
+                        } else {
+                            jobs = started;
+                        }
+                    }
                     let out = free_outs.pop().unwrap_or_default();
                     job_tx
                         .send(ChunkJob {
@@ -134,4 +148,27 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
         drop(job_tx);
         Ok(total)
     })
+}
+
+/// Hashes on the calling thread: `buf[..n]` holds the first chunk.
+fn sequential<R: Read + ?Sized, W: Write + ?Sized>(
+    r: &mut R,
+    w: &mut W,
+    cfg: &Cfg,
+    mut buf: Vec<u8>,
+    mut n: usize,
+    chunk_len: usize,
+) -> Result<u64> {
+    let mut total = n as u64;
+    let mut out = Vec::new();
+    loop {
+        out.clear();
+        sign_chunk(&buf[..n], cfg, &mut out);
+        w.write_all(&out).map_err(write_failed)?;
+        if n < chunk_len {
+            return Ok(total);
+        }
+        n = fill(r, &mut buf, chunk_len)?;
+        total += n as u64;
+    }
 }

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::format::params::{StrongHash, WeakSum};
 use crate::hash::md4::Md4;
 use crate::hash::{rabinkarp, rollsum};
+use crate::workers::spawn;
 
 enum StrongState {
     Blake2(Box<blake2b_simd::State>),
@@ -94,16 +95,17 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
 ) -> Result<u64> {
     let block_len = cfg.block_len as u64;
     let max_inflight = 4 * jobs + 4;
+    let mut jobs = jobs;
     thread::scope(|s| -> Result<u64> {
         let (done_tx, done_rx) = mpsc::channel::<Option<PieceDone>>();
         let mut txs = Vec::with_capacity(jobs);
-        for _ in 0..jobs {
+        // Starts a worker; None when the system refuses the thread.
+        let start_worker = || {
             let (tx, rx) = mpsc::channel::<Piece>();
-            txs.push(tx);
             let guard = PanicGuard {
                 tx: done_tx.clone(),
             };
-            s.spawn(move || {
+            spawn(s, move || {
                 let mut state: Option<BlockState> = None;
                 while let Ok(p) = rx.recv() {
                     let st = state.get_or_insert_with(|| BlockState::new(cfg));
@@ -121,9 +123,12 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
                         return;
                     }
                 }
-            });
-        }
-        drop(done_tx);
+            })
+            .map(|_| tx)
+        };
+        // Blocks hashed here when the system refuses every worker thread.
+        let mut here: Option<BlockState> = None;
+        let mut worker = 0;
 
         let mut total: u64 = 0;
         let mut free_bufs: Vec<Vec<u8>> = Vec::new();
@@ -174,7 +179,30 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
                     continue;
                 }
                 let last = eof || in_block == block_len;
-                let worker = (block % jobs as u64) as usize;
+                if in_block == n as u64 {
+                    // A new block: one more worker while there are fewer
+                    // than blocks so far (up to `jobs`); then round-robin.
+                    if txs.len() < jobs {
+                        match start_worker() {
+                            Some(tx) => txs.push(tx),
+                            None => jobs = txs.len(),
+                        }
+                    }
+                    worker = (block % txs.len().max(1) as u64) as usize;
+                }
+                if txs.is_empty() {
+                    let st = here.get_or_insert_with(|| BlockState::new(cfg));
+                    st.update(cfg, &buf[..n]);
+                    free_bufs.push(buf);
+                    if last {
+                        let e = here.take().map(|st| st.finish(cfg)).unwrap_or_default();
+                        w.write_all(&e).map_err(write_failed)?;
+                        block += 1;
+                        next_write += 1;
+                        in_block = 0;
+                    }
+                    continue;
+                }
                 txs[worker]
                     .send(Piece {
                         block,

@@ -61,7 +61,9 @@ pub(crate) fn signature<R: Read, W: Write>(
 /// Writes the 12-byte header then one entry per block of everything `basis`
 /// yields, streaming: memory is bounded by about `(jobs + 2)` chunks of ~3 MiB,
 /// never the whole input.  Returns the number of input bytes read.
-/// `jobs` >= 1 worker threads (0 is taken as 1, more than 256 as 256); the
+/// Up to `jobs` worker threads (0: one per core; at most
+/// [`MAX_WORKERS`](crate::workers::MAX_WORKERS)), started as chunks come and
+/// only as many as the system allows (none: the calling thread hashes); the
 /// output bytes are identical for every `jobs`.  Inputs smaller than one chunk
 /// are hashed on the calling thread without spawning workers.
 fn write_signature<R: Read, W: Write>(
@@ -91,7 +93,7 @@ fn write_signature<R: Read, W: Write>(
             ),
         )));
     }
-    let jobs = jobs.clamp(1, MAX_JOBS);
+    let jobs = crate::workers::workers(jobs, usize::MAX);
     out.write_all(&params.header()).map_err(write_failed)?;
 
     let cfg = Cfg::new(block_len as usize, strong_len as usize, weak, strong);
@@ -107,8 +109,6 @@ fn write_signature<R: Read, W: Write>(
 
 // Tuning constants.
 
-/// Most worker threads (larger `jobs` values are clamped to this).
-const MAX_JOBS: usize = 256;
 /// Target size of a chunk handed to a worker: 3 MiB measured as fast as 4 MiB
 /// with peak RSS 16 MiB instead of 20 (rdiff's is 2).
 const CHUNK_TARGET: usize = 3 << 20;
