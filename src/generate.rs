@@ -6,14 +6,13 @@
 
 use std::io::{self, Write};
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
 use crate::cli::{
-    Cli, DELTA_EXAMPLES, Example, MAIN_EXAMPLES, PATCH_EXAMPLES, Page, SIGNATURE_EXAMPLES,
-    ShellArg, USAGE_LINES,
+    DELTA_EXAMPLES, Example, MAIN_EXAMPLES, PATCH_EXAMPLES, Page, SIGNATURE_EXAMPLES, ShellArg,
+    USAGE_LINES,
 };
 use crate::error::ExitStatus;
 
@@ -78,7 +77,7 @@ pub fn completions(shell: ShellArg, out: &mut dyn Write) -> io::Result<()> {
         ShellArg::Zsh => Shell::Zsh,
     };
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "rsync-tool", &mut buf);
+    clap_complete::generate(shell, &mut crate::cli::command(), "rsync-tool", &mut buf);
     if shell == Shell::Bash {
         buf = fix_bash_states(&buf);
     }
@@ -99,7 +98,7 @@ fn fix_bash_states(script: &[u8]) -> Vec<u8> {
 
 /// Writes the man page of rsync-tool (`None`) or of one of its commands.
 pub fn man_page(page: Option<Page>, out: &mut dyn Write) -> io::Result<()> {
-    let mut top = Cli::command();
+    let mut top = crate::cli::command();
     top.build();
     let top = for_man(top);
     let mut buf = Vec::new();
@@ -349,7 +348,8 @@ mod tests {
 
     #[test]
     fn the_usage_lines_follow_the_commands() {
-        let top = Cli::command();
+        let mut top = crate::cli::command();
+        top.build();
         for (sub, line) in top.get_subcommands().zip(USAGE_LINES) {
             assert!(line.contains(&format!(" {} ", sub.get_name())), "{line}");
         }
