@@ -122,11 +122,13 @@ pub struct Options {
     /// Show progress at once (on a terminal)
     ///
     /// Progress goes to stderr, and only when it is a terminal: a bar with
-    /// bytes, total, rate and time left when the input's size is known (the
-    /// basis for signature, NEWFILE for delta, the delta for patch), a spinner
-    /// with bytes and rate for a pipe. Without --progress it appears once the
-    /// work has run for a second. It is cleared before any other output on
-    /// stderr. NO_COLOR turns its colours off; TERM=dumb turns it off.
+    /// bytes, total, rate and time left when the size is known (the basis
+    /// read for signature, NEWFILE for delta; for patch the result written,
+    /// of the length a delta file's commands tell), a spinner with bytes and
+    /// rate for a pipe. Without --progress it appears once the work has run
+    /// for a second. It is cleared before any other output on stderr, and
+    /// when a signal ends the run. NO_COLOR turns its colours off; TERM=dumb
+    /// turns it off.
     #[arg(long = "progress", global = true, overrides_with = "no_progress")]
     pub progress: bool,
 
