@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
             [CompletionResult]::new('patch', 'patch', [CompletionResultType]::ParameterValue, 'Apply DELTA to BASIS and write the result to NEWFILE')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a completion script for SHELL')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff) for rsync-tool or one of its commands')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'rsync-tool;signature' {
@@ -91,9 +92,6 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         }
         'rsync-tool;delta' {
             [CompletionResult]::new('--sha256-file', '--sha256-file', [CompletionResultType]::ParameterName, 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
-            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')
@@ -102,6 +100,9 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
             [CompletionResult]::new('--hash', '--hash', [CompletionResultType]::ParameterName, 'Strong hash')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Rolling sum')
             [CompletionResult]::new('--rollsum', '--rollsum', [CompletionResultType]::ParameterName, 'Rolling sum')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Input buffer size in bytes')
             [CompletionResult]::new('--input-size', '--input-size', [CompletionResultType]::ParameterName, 'Input buffer size in bytes')
             [CompletionResult]::new('-O', '-O ', [CompletionResultType]::ParameterName, 'Output buffer size in bytes')
@@ -219,6 +220,33 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-? too)')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rsync-tool;help' {
+            [CompletionResult]::new('signature', 'signature', [CompletionResultType]::ParameterValue, 'Write the signature of BASIS to SIGNATURE')
+            [CompletionResult]::new('delta', 'delta', [CompletionResultType]::ParameterValue, 'Write the delta of NEWFILE against SIGNATURE to DELTA')
+            [CompletionResult]::new('patch', 'patch', [CompletionResultType]::ParameterValue, 'Apply DELTA to BASIS and write the result to NEWFILE')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a completion script for SHELL')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff) for rsync-tool or one of its commands')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rsync-tool;help;signature' {
+            break
+        }
+        'rsync-tool;help;delta' {
+            break
+        }
+        'rsync-tool;help;patch' {
+            break
+        }
+        'rsync-tool;help;completions' {
+            break
+        }
+        'rsync-tool;help;man' {
+            break
+        }
+        'rsync-tool;help;help' {
             break
         }
     })

@@ -22,6 +22,9 @@ _rsync__tool() {
             rsync__tool,delta)
                 cmd="rsync__tool__subcmd__delta"
                 ;;
+            rsync__tool,help)
+                cmd="rsync__tool__subcmd__help"
+                ;;
             rsync__tool,man)
                 cmd="rsync__tool__subcmd__man"
                 ;;
@@ -31,6 +34,24 @@ _rsync__tool() {
             rsync__tool,signature)
                 cmd="rsync__tool__subcmd__signature"
                 ;;
+            rsync__tool__subcmd__help,completions)
+                cmd="rsync__tool__subcmd__help__subcmd__completions"
+                ;;
+            rsync__tool__subcmd__help,delta)
+                cmd="rsync__tool__subcmd__help__subcmd__delta"
+                ;;
+            rsync__tool__subcmd__help,help)
+                cmd="rsync__tool__subcmd__help__subcmd__help"
+                ;;
+            rsync__tool__subcmd__help,man)
+                cmd="rsync__tool__subcmd__help__subcmd__man"
+                ;;
+            rsync__tool__subcmd__help,patch)
+                cmd="rsync__tool__subcmd__help__subcmd__patch"
+                ;;
+            rsync__tool__subcmd__help,signature)
+                cmd="rsync__tool__subcmd__help__subcmd__signature"
+                ;;
             *)
                 ;;
         esac
@@ -38,7 +59,7 @@ _rsync__tool() {
 
     case "${cmd}" in
         rsync__tool)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch completions man"
+            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,7 +163,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__completions)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version bash elvish fish powershell zsh"
+            opts="-f -s -v -j -b -S -H -R -I -O -h -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --block-size --sum-size --hash --rollsum --input-size --output-size --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,7 +267,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__delta)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-b -S -H -R -f -s -v -j -h -I -O -V --sha256-file --no-trailer --block-size --sum-size --hash --rollsum --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,24 +286,6 @@ _rsync__tool() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
-                    return 0
-                    ;;
-                --jobs)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
-                -j)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
-                --engine)
-                    COMPREPLY=($(compgen -W "native librsync" -- "${cur}"))
                     return 0
                     ;;
                 --block-size)
@@ -329,6 +332,24 @@ _rsync__tool() {
                     COMPREPLY=($(compgen -W "rabinkarp rollsum" -- "${cur}"))
                     return 0
                     ;;
+                --jobs)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -W "native librsync" -- "${cur}"))
+                    return 0
+                    ;;
                 --input-size)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -364,8 +385,106 @@ _rsync__tool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rsync__tool__subcmd__help)
+            opts="signature delta patch completions man help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__delta)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__patch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rsync__tool__subcmd__help__subcmd__signature)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rsync__tool__subcmd__man)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version signature delta patch"
+            opts="-f -s -v -j -b -S -H -R -I -O -h -V --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --block-size --sum-size --hash --rollsum --input-size --output-size --help --version signature delta patch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,7 +588,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__patch)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --expect-sha256 --no-verify --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-j -b -S -H -R -f -s -v -h -I -O -V --expect-sha256 --no-verify --jobs --engine --block-size --sum-size --hash --rollsum --force --inplace --stats --statistics --verbose --progress --no-progress --help --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

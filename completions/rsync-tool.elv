@@ -52,6 +52,7 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
             cand patch 'Apply DELTA to BASIS and write the result to NEWFILE'
             cand completions 'Print a completion script for SHELL'
             cand man 'Print a man page (roff) for rsync-tool or one of its commands'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'rsync-tool;signature'= {
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
@@ -86,9 +87,6 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         }
         &'rsync-tool;delta'= {
             cand --sha256-file 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does'
-            cand -j 'Worker threads; outputs are the same for every N [default: cores]'
-            cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
-            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'
@@ -97,6 +95,9 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
             cand --hash 'Strong hash'
             cand -R 'Rolling sum'
             cand --rollsum 'Rolling sum'
+            cand -j 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
+            cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'
             cand -I 'Input buffer size in bytes'
             cand --input-size 'Input buffer size in bytes'
             cand -O 'Output buffer size in bytes'
@@ -211,6 +212,26 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
             cand --help 'Print help (-? too)'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'rsync-tool;help'= {
+            cand signature 'Write the signature of BASIS to SIGNATURE'
+            cand delta 'Write the delta of NEWFILE against SIGNATURE to DELTA'
+            cand patch 'Apply DELTA to BASIS and write the result to NEWFILE'
+            cand completions 'Print a completion script for SHELL'
+            cand man 'Print a man page (roff) for rsync-tool or one of its commands'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rsync-tool;help;signature'= {
+        }
+        &'rsync-tool;help;delta'= {
+        }
+        &'rsync-tool;help;patch'= {
+        }
+        &'rsync-tool;help;completions'= {
+        }
+        &'rsync-tool;help;man'= {
+        }
+        &'rsync-tool;help;help'= {
         }
     ]
     $completions[$command]

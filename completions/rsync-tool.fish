@@ -48,6 +48,7 @@ complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "delta" -d 'Wr
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "patch" -d 'Apply DELTA to BASIS and write the result to NEWFILE'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "completions" -d 'Print a completion script for SHELL'
 complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "man" -d 'Print a man page (roff) for rsync-tool or one of its commands'
+complete -c rsync-tool -n "__fish_rsync_tool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
 librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
@@ -68,15 +69,15 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l no-p
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l sha256-file -d 'Also write NEWFILE\'s SHA-256 to PATH, as sha256sum does' -r -F
-complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
-complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
-librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'
 md4\t'MD4, 16 bytes (librsync before 1.0)'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s R -l rollsum -d 'Rolling sum' -r -f -a "rabinkarp\t'RabinKarp polynomial hash (default)'
 rollsum\t'rsync\'s Adler-style rollsum'"
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
+librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s I -l input-size -d 'Input buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s O -l output-size -d 'Output buffer size in bytes' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l no-trailer -d 'Write no verification trailer: exactly the delta rdiff would write'
@@ -147,3 +148,9 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -l progress -
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -l no-progress -d 'Never show progress'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand man" -s V -l version -d 'Print version'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "signature" -d 'Write the signature of BASIS to SIGNATURE'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "delta" -d 'Write the delta of NEWFILE against SIGNATURE to DELTA'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "patch" -d 'Apply DELTA to BASIS and write the result to NEWFILE'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "completions" -d 'Print a completion script for SHELL'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "man" -d 'Print a man page (roff) for rsync-tool or one of its commands'
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand help; and not __fish_seen_subcommand_from signature delta patch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

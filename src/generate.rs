@@ -6,16 +6,16 @@
 
 use std::io::{self, Write};
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
 use crate::cli::{
-    Cli, DELTA_EXAMPLES, Example, MAIN_EXAMPLES, PATCH_EXAMPLES, Page, SIGNATURE_EXAMPLES,
-    ShellArg, USAGE_LINES,
+    DELTA_EXAMPLES, Example, MAIN_EXAMPLES, PATCH_EXAMPLES, Page, SIGNATURE_EXAMPLES, ShellArg,
+    USAGE_LINES,
 };
 use crate::error::ExitStatus;
+use rsync_tool_core::BufferSizes;
 
 /// What each exit status means, for the man pages.
 const EXIT_STATUSES: &[(ExitStatus, &str)] = &[
@@ -68,6 +68,29 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("TERM", "When dumb, no progress is shown."),
 ];
 
+/// What `-v` adds on stderr, per command (as src/cmd/*.rs print it).
+const VERBOSE: [(Page, &str); 3] = [
+    (
+        Page::Signature,
+        "the signature's parameters, before it is made: rolling sum and strong hash, \
+         block length, strong sum length",
+    ),
+    (
+        Page::Delta,
+        "the parameters of the signature read: rolling sum and strong hash, block length, \
+         strong sum length",
+    ),
+    (
+        Page::Patch,
+        "whether the result was verified against the delta's trailer, or why not \
+         (the delta has none, or --no-verify)",
+    ),
+];
+
+/// What `-v` adds for every command with a file output.
+const VERBOSE_OUTPUT: &str = "a line when a file output cannot be made beside its target or \
+     cannot be replaced, and so is built elsewhere and written into it at the end";
+
 /// Writes the completion script for `shell`.
 pub fn completions(shell: ShellArg, out: &mut dyn Write) -> io::Result<()> {
     let shell = match shell {
@@ -78,7 +101,7 @@ pub fn completions(shell: ShellArg, out: &mut dyn Write) -> io::Result<()> {
         ShellArg::Zsh => Shell::Zsh,
     };
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "rsync-tool", &mut buf);
+    clap_complete::generate(shell, &mut crate::cli::command(), "rsync-tool", &mut buf);
     if shell == Shell::Bash {
         buf = fix_bash_states(&buf);
     }
@@ -99,9 +122,9 @@ fn fix_bash_states(script: &[u8]) -> Vec<u8> {
 
 /// Writes the man page of rsync-tool (`None`) or of one of its commands.
 pub fn man_page(page: Option<Page>, out: &mut dyn Write) -> io::Result<()> {
-    let mut top = Cli::command();
+    let mut top = crate::cli::command();
     top.build();
-    let top = for_man(top);
+    let top = for_man(with_details(top));
     let mut buf = Vec::new();
     match page {
         None => {
@@ -151,6 +174,51 @@ pub fn man_page(page: Option<Page>, out: &mut dyn Write) -> io::Result<()> {
 
 /// The footer of every page.
 const SOURCE: &str = concat!("rsync-tool ", env!("CARGO_PKG_VERSION"));
+
+/// The command with what only the man pages say: the `-I`/`-O` defaults
+/// (the library's) and what `-v` prints, for each command.
+fn with_details(top: clap::Command) -> clap::Command {
+    let buffers = BufferSizes::default();
+    let with_default = |arg: clap::Arg, bytes: usize| {
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        arg.long_help(format!(
+            "{help}; any positive size works, 1 included.\n\nDefault: {bytes} ({}).",
+            binary_size(bytes)
+        ))
+    };
+    let verbose = |arg: clap::Arg, what: &str| {
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        arg.long_help(format!("{help}\n\n{what}."))
+    };
+    let all: Vec<String> = VERBOSE
+        .iter()
+        .map(|(page, what)| format!("{}: {what}", page.name()))
+        .collect();
+    let all = format!("{}; and for each, {VERBOSE_OUTPUT}", all.join("; "));
+    let top = top
+        .mut_arg("input_size", |a| with_default(a, buffers.input))
+        .mut_arg("output_size", |a| with_default(a, buffers.output))
+        .mut_arg("verbose", |a| verbose(a, &all));
+    top.mut_subcommands(|sub| {
+        let Some((_, what)) = VERBOSE.iter().find(|(p, _)| p.name() == sub.get_name()) else {
+            return sub;
+        };
+        sub.mut_arg("input_size", |a| with_default(a, buffers.input))
+            .mut_arg("output_size", |a| with_default(a, buffers.output))
+            .mut_arg("verbose", |a| {
+                verbose(a, &format!("Prints {what}; and {VERBOSE_OUTPUT}"))
+            })
+    })
+}
+
+/// A size in bytes as a person reads it: 256 KiB, 1 MiB.
+fn binary_size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
 
 /// The command as a man page shows it: the paths under a heading of their
 /// own, and the description without the summary line NAME already gives.
@@ -209,6 +277,15 @@ fn commands_section(top: &clap::Command) -> Roff {
         roff.text([bold(line)]);
         if let Some(about) = sub.get_about() {
             roff.text([roman(format!("{about}."))]);
+        }
+        let own: Vec<String> = sub
+            .get_arguments()
+            .filter(|a| !a.is_positional() && !a.is_global_set() && !a.is_hide_set())
+            .filter(|a| a.get_id() != "version")
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        if !own.is_empty() {
+            roff.text([roman(format!("Its own options: {}.", own.join(", ")))]);
         }
         if Page::ALL.iter().any(|p| p.name() == sub.get_name()) {
             roff.text([
@@ -319,6 +396,18 @@ mod tests {
             );
         }
         assert!(page(None).contains(".SH COMMANDS"));
+        // the library's buffer defaults, and what -v prints on each page
+        for p in [None, Some(Page::Signature), Some(Page::Patch)] {
+            let text = page(p);
+            let default = BufferSizes::default().input.to_string();
+            assert!(
+                text.contains(&format!("Default: {default} (256 KiB)")),
+                "{p:?}"
+            );
+        }
+        assert!(page(Some(Page::Patch)).contains("verified against the delta"));
+        assert!(page(Some(Page::Signature)).contains("before it is made"));
+        assert!(page(None).contains("Its own options: \\-\\-expect\\-sha256"));
         assert!(page(Some(Page::Patch)).contains("expect\\-sha256"));
     }
 
@@ -349,7 +438,8 @@ mod tests {
 
     #[test]
     fn the_usage_lines_follow_the_commands() {
-        let top = Cli::command();
+        let mut top = crate::cli::command();
+        top.build();
         for (sub, line) in top.get_subcommands().zip(USAGE_LINES) {
             assert!(line.contains(&format!(" {} ", sub.get_name())), "{line}");
         }

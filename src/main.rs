@@ -22,7 +22,7 @@ use std::io::Write;
 use std::panic;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::error::ExitStatus;
@@ -37,7 +37,10 @@ fn main() -> ExitCode {
         return ExitStatus::Internal.into();
     }
     let args = cli::rdiff_args::normalize_args(std::env::args_os());
-    let cli = match cli::Cli::try_parse_from(args) {
+    let parsed = cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| cli::Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => return usage_exit(err),
     };

@@ -1,7 +1,8 @@
 //! Progress on stderr, for a person watching a terminal.
 //!
 //! The work only bumps a shared byte counter ([`Counter`]), once per buffer
-//! read; a ticker thread copies it into an indicatif bar ten times a second.
+//! read (for `patch`, once per buffer of the result written, which the
+//! library counts); a ticker thread copies it into an indicatif bar ten times a second.
 //! So the hot paths pay one relaxed atomic add per read, whatever the bar
 //! does, and parallel workers can share the same counter.
 //!
@@ -57,12 +58,12 @@ struct Ticker {
 
 impl Progress {
     /// Starts counting; `label` names the work (`signature old.img`),
-    /// `total` is the input's size when known.
+    /// `total` is the size of what is counted, when known.
     pub fn start(when: When, label: String, total: Option<u64>) -> Progress {
         let counter = Counter::default();
         let delay = match when {
+            _ if !can_show(when) => None,
             When::Never => None,
-            _ if !can_draw() => None,
             When::Auto => Some(DELAY),
             When::Always => Some(Duration::ZERO),
         };
@@ -120,6 +121,12 @@ pub fn clear_for_exit() {
         }
         return;
     }
+}
+
+/// True when progress would be shown (after [`DELAY`] for [`When::Auto`]):
+/// work done only for the display (finding a total) can be skipped otherwise.
+pub fn can_show(when: When) -> bool {
+    when != When::Never && can_draw()
 }
 
 /// True when stderr is a terminal we can redraw a line on.

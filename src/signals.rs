@@ -52,12 +52,13 @@ pub fn install() -> Result<()> {
     Ok(())
 }
 
-/// Removes the pending temporaries, clears the progress bar and ends the
-/// process by `signal` with its default action (SIGPIPE included, which
-/// Rust's runtime ignores).
+/// Clears the progress bar (first: it is what the person at the terminal
+/// sees, and removing a large temporary can take a while), removes the
+/// pending temporaries and ends the process by `signal` with its default
+/// action (SIGPIPE included, which Rust's runtime ignores).
 pub fn die_by(signal: i32) -> ! {
-    remove_pending();
     crate::progress::clear_for_exit();
+    remove_pending();
     let _ = signal_hook::low_level::emulate_default_handler(signal);
     // Only if the signal did not end us (it always should).
     std::process::exit(128 + signal)

@@ -289,6 +289,139 @@ fn help_and_version_go_to_stdout_with_status_0() {
     }
 }
 
+/// The long options a help text lists (`--force`, `--block-size`, ...).
+fn listed_options(help: &str) -> Vec<String> {
+    help.split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .map(|w| w.trim_end_matches([',', '.', ';']).to_string())
+        .collect()
+}
+
+#[test]
+fn each_commands_help_lists_the_options_that_act_on_it() {
+    let d = tempdir();
+    let help = |args: &[&str]| String::from_utf8(out(d.path(), args)).unwrap();
+    let data = [
+        "--force",
+        "--inplace",
+        "--statistics",
+        "--verbose",
+        "--progress",
+        "--no-progress",
+        "--input-size",
+        "--output-size",
+    ];
+    let signature_only = ["--block-size", "--sum-size", "--hash", "--rollsum"];
+    let cases: [(&str, Vec<&str>, Vec<&str>); 5] = [
+        (
+            "signature",
+            [&data[..], &signature_only, &["--jobs", "--engine"]].concat(),
+            vec!["--sha256-file", "--expect-sha256"],
+        ),
+        (
+            "delta",
+            [
+                &data[..],
+                &["--jobs", "--engine", "--sha256-file", "--no-trailer"],
+            ]
+            .concat(),
+            [&signature_only[..], &["--expect-sha256", "--no-verify"]].concat(),
+        ),
+        (
+            "patch",
+            [&data[..], &["--expect-sha256", "--no-verify"]].concat(),
+            [
+                &signature_only[..],
+                &["--jobs", "--engine", "--sha256-file", "--no-trailer"],
+            ]
+            .concat(),
+        ),
+        ("completions", vec!["--help", "--version"], vec![]),
+        ("man", vec!["--help", "--version"], vec![]),
+    ];
+    for (command, present, absent) in cases {
+        let text = help(&[command, "--help"]);
+        // `help COMMAND` is the same text, from any prefix rdiff allows
+        assert_eq!(text, help(&["help", command]), "help {command}");
+        assert_eq!(text, help(&[command, "-h"]), "{command} -h");
+        let listed = listed_options(&text);
+        for option in present.iter().chain(&["--help", "--version"]) {
+            assert!(
+                listed.iter().any(|l| l == option),
+                "{command}: {option} missing:\n{text}"
+            );
+        }
+        for option in absent {
+            assert!(
+                !listed.iter().any(|l| l == option),
+                "{command}: {option} listed:\n{text}"
+            );
+        }
+        if matches!(command, "completions" | "man") {
+            // only their own: help and version
+            listed.iter().for_each(|l| {
+                assert!(
+                    ["--help", "--version"].contains(&l.as_str()),
+                    "{command}: {l}"
+                )
+            });
+        }
+    }
+    assert_eq!(help(&["help", "pat"]), help(&["patch", "--help"]));
+
+    // `help` alone is --help, which lists the commands and says where the
+    // options of one command are
+    let main = help(&["help"]);
+    assert_eq!(main, help(&["--help"]));
+    for command in ["signature", "delta", "patch", "completions", "man", "help"] {
+        assert!(
+            main.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command}:\n{main}"
+        );
+    }
+    let flat = main.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("delta --sha256-file"), "{flat}");
+    assert!(flat.contains("patch --expect-sha256"), "{flat}");
+
+    // `h` is no prefix of a command: an unknown command, as in rdiff
+    fails(d.path(), &["h"], 101, "'h'");
+    fails(d.path(), &["help", "h"], 101, "'h'");
+}
+
+#[test]
+fn signature_options_are_accepted_where_they_are_not_listed() {
+    let f = files();
+    let d = f.dir.path();
+    // rdiff accepts -b -S -H -R with every command; they change nothing there
+    let delta = out(
+        d,
+        &[
+            "delta", "-b", "512", "-S", "8", "-H", "md4", "-R", "rollsum", "old.sig", "new",
+        ],
+    );
+    assert_eq!(delta, f.delta);
+    let new = out(d, &["-b", "512", "patch", "-H", "md4", "old", "new.delta"]);
+    assert_eq!(new, f.new);
+    let new = out(
+        d,
+        &[
+            "patch",
+            "-j",
+            "2",
+            "--engine",
+            "librsync",
+            "old",
+            "--sum-size=8",
+            "new.delta",
+        ],
+    );
+    assert_eq!(new, f.new);
+    // and are still checked
+    fails(d, &["patch", "-H", "sha1", "old", "new.delta"], 101, "sha1");
+    let script = out(d, &["completions", "-f", "-b", "512", "bash"]);
+    assert_eq!(script, out(d, &["completions", "bash"]));
+}
+
 #[test]
 fn statistics_spellings() {
     let f = files();

@@ -5,14 +5,18 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// What a run left on the terminal and in its output.
 struct Screen {
     status: i32,
+    /// The signal that ended it, if one did.
+    signal: Option<i32>,
     /// Everything written to the terminal (stderr), escape codes included.
     tty: String,
     stdout: Vec<u8>,
@@ -51,58 +55,111 @@ fn on_terminal(
     env: &[(&str, &str)],
     stdin: &[(&[u8], Duration)],
 ) -> Screen {
-    let (mut master, slave) = open_pty();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rsync-tool"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("TERM", "xterm-256color")
-        .env_remove("NO_COLOR")
-        .stdin(if stdin.is_empty() {
-            Stdio::null()
-        } else {
-            Stdio::piped()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(slave));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn rsync-tool");
-    // the child has the slave now; ours must close, or reading never ends
-    drop(cmd);
-    let reader = thread::spawn(move || {
-        let mut seen = Vec::new();
-        // the read fails (EIO) once the child has exited and closed it
-        let _ = master.read_to_end(&mut seen);
-        seen
-    });
-    let mut stdout_pipe = child.stdout.take().unwrap();
-    let stdout = thread::spawn(move || {
-        let mut out = Vec::new();
-        stdout_pipe.read_to_end(&mut out).unwrap();
-        out
-    });
-    if let Some(mut input) = child.stdin.take() {
-        for (chunk, pause) in stdin {
-            input.write_all(chunk).unwrap();
-            thread::sleep(*pause);
+    let running = Running::start(dir, args, env, stdin, None);
+    running.wait()
+}
+
+/// rsync-tool running with stderr on a terminal, what reached the terminal
+/// so far, and its stdout being read.
+struct Running {
+    child: std::process::Child,
+    tty: Arc<Mutex<Vec<u8>>>,
+    reader: thread::JoinHandle<()>,
+    stdout: thread::JoinHandle<Vec<u8>>,
+}
+
+impl Running {
+    /// Starts rsync-tool as [`on_terminal`] does; with `stdout_pace`, its
+    /// stdout is read 256 KiB at a time with that pause after each read.
+    fn start(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: &[(&[u8], Duration)],
+        stdout_pace: Option<Duration>,
+    ) -> Running {
+        let (mut master, slave) = open_pty();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rsync-tool"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .stdin(if stdin.is_empty() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(slave));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn rsync-tool");
+        // the child has the slave now; ours must close, or reading never ends
+        drop(cmd);
+        let tty = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&tty);
+        let reader = thread::spawn(move || {
+            let mut buf = [0; 4096];
+            // the read fails (EIO) once the child has exited and closed it
+            while let Ok(n @ 1..) = master.read(&mut buf) {
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let mut stdout_pipe = child.stdout.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut out = Vec::new();
+            let Some(pause) = stdout_pace else {
+                stdout_pipe.read_to_end(&mut out).unwrap();
+                return out;
+            };
+            let mut buf = vec![0; 256 << 10];
+            while let Ok(n @ 1..) = stdout_pipe.read(&mut buf) {
+                out.extend_from_slice(&buf[..n]);
+                thread::sleep(pause);
+            }
+            out
+        });
+        if let Some(mut input) = child.stdin.take() {
+            for (chunk, pause) in stdin {
+                input.write_all(chunk).unwrap();
+                thread::sleep(*pause);
+            }
+        }
+        Running {
+            child,
+            tty,
+            reader,
+            stdout,
         }
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+
+    /// What reached the terminal so far.
+    fn tty(&self) -> String {
+        String::from_utf8_lossy(&self.tty.lock().unwrap()).into_owned()
+    }
+
+    /// Waits for the end (at most a minute).
+    fn wait(mut self) -> Screen {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "rsync-tool hangs"
+            );
+            thread::sleep(Duration::from_millis(10));
+        };
+        let tty = self.tty.clone();
+        self.reader.join().unwrap();
+        Screen {
+            status: status.code().unwrap_or(-1),
+            signal: status.signal(),
+            tty: String::from_utf8_lossy(&tty.lock().unwrap()).into_owned(),
+            stdout: self.stdout.join().unwrap(),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "rsync-tool hangs"
-        );
-        thread::sleep(Duration::from_millis(10));
-    };
-    Screen {
-        status: status.code().unwrap_or(-1),
-        tty: String::from_utf8_lossy(&reader.join().unwrap()).into_owned(),
-        stdout: stdout.join().unwrap(),
     }
 }
 
@@ -296,5 +353,144 @@ fn stderr_is_empty_when_it_is_not_a_terminal() {
     assert_eq!(
         std::fs::read(dir.path().join("out")).unwrap(),
         data(4 << 20, 8)
+    );
+}
+
+/// A delta that is one COPY of `len` bytes from the basis's start.
+fn one_copy_delta(len: u32) -> Vec<u8> {
+    let mut delta = vec![0x72, 0x73, 0x02, 0x36, 0x45 + 2 * 4 + 2, 0, 0, 0, 0];
+    delta.extend_from_slice(&len.to_be_bytes());
+    delta.push(0);
+    delta
+}
+
+/// The byte counts of the frames of a bar: "done/total" pairs.
+fn bar_counts(tty: &str) -> Vec<(String, String)> {
+    frames(tty)
+        .iter()
+        .filter_map(|f| {
+            let words: Vec<&str> = f.split_whitespace().collect();
+            let at = words
+                .iter()
+                .position(|w| w.contains("iB/") || w.starts_with("B/"))?;
+            let (done, total) = words[at].split_once('/')?;
+            Some((
+                format!("{} {done}", words[at - 1]),
+                format!("{total} {}", words[at + 1]),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_patch_bar_counts_the_result_written_of_its_total() {
+    let dir = setup(32 << 20);
+    std::fs::write(dir.path().join("copy.delta"), one_copy_delta(32 << 20)).unwrap();
+    // stdout read slowly: the one COPY takes over a second
+    let running = Running::start(
+        dir.path(),
+        &["--progress", "patch", "old", "copy.delta"],
+        &[],
+        &[],
+        Some(Duration::from_millis(15)),
+    );
+    let screen = running.wait();
+    assert_eq!(screen.status, 0, "{:?}", screen.tty);
+    assert_eq!(screen.stdout, data(32 << 20, 7));
+    let counts = bar_counts(&screen.tty);
+    assert!(
+        frames(&screen.tty)
+            .iter()
+            .all(|f| f.contains("patch stdout") && f.contains("ETA")),
+        "{:?}",
+        screen.tty
+    );
+    // the total is the result's size (not the 14-byte delta's), and the
+    // count moves during the COPY
+    assert!(!counts.is_empty(), "no bar: {:?}", screen.tty);
+    assert!(
+        counts.iter().all(|(_, total)| total == "32.00 MiB"),
+        "{counts:?}"
+    );
+    let mut done: Vec<&str> = counts.iter().map(|(d, _)| d.as_str()).collect();
+    done.dedup();
+    let moving: Vec<_> = done
+        .iter()
+        .filter(|d| !d.ends_with(" 0 B") && **d != "32.00 MiB")
+        .collect();
+    assert!(
+        done.len() >= 3 && !moving.is_empty(),
+        "the count did not move: {done:?}"
+    );
+    assert!(screen.tty.ends_with("\r\x1b[2K"), "{:?}", screen.tty);
+}
+
+#[test]
+fn a_piped_delta_gets_a_spinner_of_bytes_written() {
+    let dir = setup(4 << 20);
+    let delta = one_copy_delta(4 << 20);
+    let (head, tail) = delta.split_at(6);
+    let pause = Duration::from_millis(600);
+    let screen = on_terminal(
+        dir.path(),
+        &["--progress", "patch", "old", "-", "out"],
+        &[],
+        &[(head, pause), (tail, Duration::ZERO)],
+    );
+    assert_eq!(screen.status, 0, "{:?}", screen.tty);
+    let drawn = frames(&screen.tty);
+    assert!(!drawn.is_empty(), "no spinner: {:?}", screen.tty);
+    assert!(
+        drawn
+            .iter()
+            .all(|f| f.contains("patch out") && !f.contains("ETA")),
+        "{drawn:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("out")).unwrap(),
+        data(4 << 20, 7)
+    );
+}
+
+#[test]
+fn ctrl_c_clears_the_bar_and_the_process_dies_by_sigint() {
+    let dir = setup(64 << 20);
+    std::fs::write(dir.path().join("copy.delta"), one_copy_delta(64 << 20)).unwrap();
+    // stdout read very slowly: the patch is still under way when SIGINT comes
+    let running = Running::start(
+        dir.path(),
+        &["--progress", "patch", "old", "copy.delta"],
+        &[],
+        &[],
+        Some(Duration::from_millis(50)),
+    );
+    let started = Instant::now();
+    while frames(&running.tty()).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no bar: {:?}",
+            running.tty()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill has no memory effects; the child is ours and not reaped.
+    let r = unsafe { libc::kill(running.child.id() as i32, libc::SIGINT) };
+    assert_eq!(r, 0);
+    let screen = running.wait();
+    assert_eq!(
+        screen.signal,
+        Some(libc::SIGINT),
+        "status {}",
+        screen.status
+    );
+    assert!(
+        screen.stdout.len() < 64 << 20,
+        "the patch was over before SIGINT"
+    );
+    assert!(
+        screen.tty.ends_with("\r\x1b[2K"),
+        "not cleared: {:?}",
+        screen.tty
     );
 }

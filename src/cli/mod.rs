@@ -11,7 +11,7 @@ pub mod rdiff_args;
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 
 /// `--version` text: ours, and the engine and formats it speaks.
 pub const VERSION: &str = concat!(
@@ -25,12 +25,13 @@ pub const COPYRIGHT: &str =
 
 /// Each command's usage line, in the order the commands are defined: rdiff's
 /// three, then ours.
-pub const USAGE_LINES: [&str; 5] = [
+pub const USAGE_LINES: [&str; 6] = [
     "rsync-tool [OPTIONS] signature [BASIS [SIGNATURE]]",
     "rsync-tool [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]",
     "rsync-tool [OPTIONS] patch BASIS [DELTA [NEWFILE]]",
     "rsync-tool completions SHELL",
     "rsync-tool man [COMMAND]",
+    "rsync-tool help [COMMAND]",
 ];
 
 /// The usage block of `--help`: every command's line, aligned.
@@ -68,11 +69,9 @@ const BUFFER_OPTIONS: &str = "Buffer options";
     name = "rsync-tool",
     version = VERSION,
     override_usage = usage(),
-    disable_help_subcommand = true,
     disable_help_flag = true,
     propagate_version = true,
-    args_override_self = true,
-    after_help = main_after_help()
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -123,11 +122,13 @@ pub struct Options {
     /// Show progress at once (on a terminal)
     ///
     /// Progress goes to stderr, and only when it is a terminal: a bar with
-    /// bytes, total, rate and time left when the input's size is known (the
-    /// basis for signature, NEWFILE for delta, the delta for patch), a spinner
-    /// with bytes and rate for a pipe. Without --progress it appears once the
-    /// work has run for a second. It is cleared before any other output on
-    /// stderr. NO_COLOR turns its colours off; TERM=dumb turns it off.
+    /// bytes, total, rate and time left when the size is known (the basis
+    /// read for signature, NEWFILE for delta; for patch the result written,
+    /// of the length a delta file's commands tell), a spinner with bytes and
+    /// rate for a pipe. Without --progress it appears once the work has run
+    /// for a second. It is cleared before any other output on stderr, and
+    /// when a signal ends the run. NO_COLOR turns its colours off; TERM=dumb
+    /// turns it off.
     #[arg(long = "progress", global = true, overrides_with = "no_progress")]
     pub progress: bool,
 
@@ -397,6 +398,58 @@ pub enum Command {
         /// The command [default: the page for rsync-tool itself]
         command: Option<Page>,
     },
+}
+
+/// The options only `signature` acts on (`-b -S -H -R`): every command
+/// accepts them, as rdiff does, but only `signature` lists them.
+const SIGNATURE_ONLY: [&str; 4] = ["block_size", "sum_size", "hash", "rollsum"];
+
+/// Whether the global option `id` acts on the command `name`, and so is
+/// listed in its help, man page and completions (all are accepted).
+fn acts_on(name: &str, id: &str) -> bool {
+    match name {
+        "signature" => true,
+        "delta" => !SIGNATURE_ONLY.contains(&id),
+        "patch" => !SIGNATURE_ONLY.contains(&id) && !["jobs", "engine"].contains(&id),
+        _ => id == "help",
+    }
+}
+
+/// The command line as parsed and documented: [`Cli`], with each command
+/// listing only the options that act on it, and `--help` naming the
+/// options of one command.
+pub fn command() -> clap::Command {
+    let top = Cli::command();
+    let globals: Vec<clap::Arg> = top
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let own: Vec<String> = top
+        .get_subcommands()
+        .filter_map(|sub| {
+            let longs: Vec<String> = sub
+                .get_arguments()
+                .filter(|a| !a.is_positional() && !a.is_hide_set())
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                .collect();
+            (!longs.is_empty()).then(|| format!("{} {}", sub.get_name(), longs.join(", ")))
+        })
+        .collect();
+    // A hidden copy of a global option in a command keeps clap from
+    // propagating the visible one there; the value still reaches Options.
+    top.after_help(format!(
+        "Options of one command: {} (see rsync-tool help COMMAND). {}",
+        own.join("; "),
+        main_after_help()
+    ))
+    .mut_subcommands(|sub| {
+        let name = sub.get_name().to_string();
+        globals
+            .iter()
+            .filter(|a| !acts_on(&name, a.get_id().as_str()))
+            .fold(sub, |sub, a| sub.arg(a.clone().hide(true)))
+    })
 }
 
 /// An example of a page: what it does (for the man page), its command

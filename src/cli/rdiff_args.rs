@@ -1,6 +1,6 @@
 //! rdiff's spellings of a command line that clap does not know: command-word
-//! prefixes (`s`, `del`, `pat`, as rdiff's `isprefix`), `-?`, and options
-//! of one command written before its word.
+//! prefixes (`s`, `del`, `pat`, as rdiff's `isprefix`), `-?`, options
+//! of one command written before its word, and `help [COMMAND]`.
 
 use std::ffi::{OsStr, OsString};
 
@@ -58,7 +58,9 @@ const PREFIXED_COMMANDS: &[&str] = &["signature", "delta", "patch"];
 
 /// Rewrites rdiff's spellings into clap's: `-?` becomes `-h`, a prefix of
 /// a command word (`s`, `del`, `pat`, as rdiff's `isprefix`) the full word,
-/// and an option of one command written before the word moves after it.
+/// an option of one command written before the word moves after it, and
+/// `help [COMMAND]` becomes `[COMMAND] -h` (the same short help; `h` stays
+/// an unknown command, as in rdiff).
 pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let known = Known::new();
     let mut out: Vec<OsString> = Vec::new();
@@ -67,6 +69,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
     let mut value_next = false;
     let mut move_value = false;
     let mut options_ended = false;
+    let mut command_at = None;
     for (i, arg) in args.into_iter().enumerate() {
         if i == 0 || (command_seen && (options_ended || arg != "-?")) {
             if arg == "--" {
@@ -109,10 +112,25 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
             continue;
         }
         command_seen = true;
+        command_at = Some(out.len());
         out.push(expand_command(&arg));
         out.append(&mut moved);
     }
     out.append(&mut moved);
+    if let Some(at) = command_at.filter(|&at| out[at] == "help") {
+        out.remove(at);
+        let topic = (at..out.len()).find(|&i| !out[i].to_string_lossy().starts_with('-'));
+        if let Some(i) = topic {
+            // the command word goes first, before its moved options
+            let word = match expand_command(&out.remove(i)) {
+                // (help help is the main help)
+                word if word == "help" => OsString::from("-h"),
+                word => word,
+            };
+            out.insert(at, word);
+        }
+        out.push(OsString::from("-h"));
+    }
     out
 }
 
@@ -145,6 +163,24 @@ mod tests {
         assert_eq!(norm(&["r", "pat", "x"]), ["r", "patch", "x"]);
         assert_eq!(norm(&["r", "patchy", "x"]), ["r", "patchy", "x"]);
         assert_eq!(norm(&["r", "p", "s"]), ["r", "patch", "s"]);
+    }
+
+    #[test]
+    fn help_becomes_dash_h_after_the_command() {
+        assert_eq!(norm(&["r", "help"]), ["r", "-h"]);
+        assert_eq!(norm(&["r", "help", "pat"]), ["r", "patch", "-h"]);
+        assert_eq!(
+            norm(&["r", "-v", "help", "-f", "d"]),
+            ["r", "-v", "delta", "-f", "-h"]
+        );
+        assert_eq!(norm(&["r", "help", "man"]), ["r", "man", "-h"]);
+        assert_eq!(norm(&["r", "help", "help"]), ["r", "-h", "-h"]);
+        assert_eq!(
+            norm(&["r", "--no-verify", "help", "p"]),
+            ["r", "patch", "--no-verify", "-h"]
+        );
+        assert_eq!(norm(&["r", "h"]), ["r", "h"]);
+        assert_eq!(norm(&["r", "patch", "help"]), ["r", "patch", "help"]);
     }
 
     #[test]

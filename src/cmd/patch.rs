@@ -1,14 +1,18 @@
 //! `patch`: rebuild NEWFILE from BASIS and a delta, checking its SHA-256 if asked.
 
+use std::fs::File;
+use std::io::Seek;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rsync_tool_core::PatchOptions;
+use rsync_tool_core::format::{Command, DeltaParser};
 
-use super::{Names, buffers, check_distinct, output_mode, progress_when, remaining, report};
+use super::{Names, buffers, check_distinct, output_mode, progress_when, report};
 use crate::cli::Options;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::sha256::{HashingWriter, Sha256Digest};
 
 /// Applies `delta` to `basis` and writes the result to `new`, checking it
@@ -34,11 +38,17 @@ pub fn run(
         output: &out_name,
     };
     let buffers = buffers(opts)?;
-    let progress = Progress::start(
-        progress_when(opts),
-        format!("patch {}", delta_input.name),
-        remaining(&delta_input),
-    );
+    // The bar counts the result's bytes written; a delta file tells their
+    // total (a pipe, a spinner). Found only when a bar can be shown.
+    let when = progress_when(opts);
+    let total = progress::can_show(when)
+        .then(|| {
+            delta_input
+                .size()
+                .and_then(|_| result_len(&delta_input.file))
+        })
+        .flatten();
+    let progress = Progress::start(when, format!("patch {out_name}"), total);
     let options = PatchOptions {
         buffers,
         progress: Some(progress.counter()),
@@ -86,4 +96,72 @@ pub fn run(
     }
     report(opts, &[stats.rdiff_line()]);
     Ok(())
+}
+
+/// The length of the result of a delta file, read from its current
+/// position: the sum of its LITERAL and COPY lengths, found from the
+/// commands alone (LITERAL data is skipped, not read). `None` for anything
+/// but a complete, plain delta; the file's position is left as it was.
+fn result_len(delta: &File) -> Option<u64> {
+    const READ_LEN: usize = 64 * 1024;
+    let mut pos = (&*delta).stream_position().ok()?;
+    let mut parser = DeltaParser::new(None);
+    let mut buf = vec![0; READ_LEN];
+    // buf[..buf_len] holds the delta from offset buf_pos
+    let (mut buf_pos, mut buf_len) = (pos, 0);
+    let mut total = 0u64;
+    while !parser.is_done() {
+        let literal = parser.literal_remaining();
+        if literal > 0 {
+            parser.skip_literal(literal);
+            pos = pos.checked_add(literal)?;
+            continue;
+        }
+        if pos < buf_pos || pos >= buf_pos + buf_len as u64 {
+            buf_len = delta.read_at(&mut buf, pos).ok()?;
+            buf_pos = pos;
+            if buf_len == 0 {
+                return None;
+            }
+        }
+        let at = (pos - buf_pos) as usize;
+        let (n, command) = parser.advance(&buf[at..buf_len]).ok()?;
+        pos += n as u64;
+        if let Some(Command::Literal { len } | Command::Copy { len, .. }) = command {
+            total = total.checked_add(len)?;
+        }
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    use super::*;
+
+    #[test]
+    fn the_result_length_is_read_from_the_commands() {
+        let mut delta = tempfile::tempfile().unwrap();
+        // a header before the delta; LITERAL 3 "abc", COPY 2 at 1, LITERAL
+        // of 100000 bytes (4-byte length), COPY 2^32 at 0 (8-byte fields), END
+        delta.write_all(b"xx").unwrap();
+        delta.write_all(&[0x72, 0x73, 0x02, 0x36]).unwrap();
+        delta
+            .write_all(&[0x03, b'a', b'b', b'c', 0x45, 1, 2])
+            .unwrap();
+        delta.write_all(&[0x43, 0, 1, 0x86, 0xa0]).unwrap();
+        delta.write_all(&vec![7; 100_000]).unwrap();
+        delta.write_all(&[0x54, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        delta.write_all(&[0, 0, 0, 1, 0, 0, 0, 0, 0]).unwrap();
+        delta.seek(SeekFrom::Start(2)).unwrap();
+        assert_eq!(result_len(&delta), Some(3 + 2 + 100_000 + (1 << 32)));
+        assert_eq!(delta.stream_position().unwrap(), 2);
+        // truncated: no END
+        delta.set_len(delta.metadata().unwrap().len() - 1).unwrap();
+        assert_eq!(result_len(&delta), None);
+        // not a delta
+        delta.seek(SeekFrom::Start(0)).unwrap();
+        assert_eq!(result_len(&delta), None);
+    }
 }

@@ -142,7 +142,9 @@ impl Default for DeltaOptions {
 pub struct PatchOptions {
     /// I/O buffer sizes.
     pub buffers: BufferSizes,
-    /// Counts the bytes of the delta read so far, for a progress display.
+    /// Counts the bytes of the result written so far, for a progress
+    /// display (a delta's commands tell the total: the sum of the LITERAL
+    /// and COPY lengths). It moves during a long COPY too.
     pub progress: Option<Arc<AtomicU64>>,
     /// Check the result against the delta's
     /// [`Trailer`](crate::format::Trailer) when it has one: a wrong length

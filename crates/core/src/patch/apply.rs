@@ -3,6 +3,7 @@
 //! position.
 
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::window::{SHORT_COPY, Window};
@@ -51,12 +52,15 @@ impl<R: Read> Read for Buffered<R> {
     }
 }
 
-/// A writer that hashes what passes through it, if asked. (It also keeps
+/// A writer that hashes what passes through it, and counts it for a
+/// progress display, if asked. It sits under the output buffer, so the count
+/// is of bytes written out, and moves during a long COPY. (It also keeps
 /// io::copy from copying in the kernel past it: between files, patch_file
 /// splices instead.)
 struct HashingWriter<'h, W> {
     inner: W,
     hasher: Option<&'h mut NewHasher>,
+    written: Option<&'h AtomicU64>,
 }
 
 impl<W: Write> Write for HashingWriter<'_, W> {
@@ -64,6 +68,9 @@ impl<W: Write> Write for HashingWriter<'_, W> {
         let n = self.inner.write(buf)?;
         if let Some(hasher) = self.hasher.as_deref_mut() {
             hasher.update(&buf[..n]);
+        }
+        if let Some(written) = self.written {
+            written.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
     }
@@ -75,7 +82,8 @@ impl<W: Write> Write for HashingWriter<'_, W> {
 
 /// Writes the result of applying `delta` to `basis` (of `basis_len` bytes).
 /// With a `hasher`, the result is hashed as it is written, and the bytes
-/// after END (up to a trailer's length) are returned for checking.
+/// after END (up to a trailer's length) are returned for checking; bytes
+/// written are added to `written`, if given.
 pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
     basis: &mut B,
     basis_len: u64,
@@ -83,13 +91,18 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
     out: W,
     (in_len, out_len): (usize, usize),
     hasher: Option<&mut NewHasher>,
+    written: Option<&AtomicU64>,
 ) -> Result<(Stats, Vec<u8>)> {
     let started = Instant::now();
     let mut stats = Stats::new(Op::Patch);
     let mut parser = DeltaParser::new(None);
     let verifying = hasher.is_some();
     let mut after_end = Vec::new();
-    let out = HashingWriter { inner: out, hasher };
+    let out = HashingWriter {
+        inner: out,
+        hasher,
+        written,
+    };
     let mut out = BufWriter::with_capacity(out_len, out);
     let mut inbuf = vec![0u8; in_len];
     let mut window = Window::default();

@@ -11,7 +11,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result, Role, Status};
 use crate::format::{AfterEnd, NewHasher, Trailer};
-use crate::io::Counted;
 use crate::options::PatchOptions;
 use crate::stats::Stats;
 
@@ -34,10 +33,6 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         .seek(SeekFrom::End(0))
         .map_err(|e| Error::io(Role::Basis, "basis is not seekable", e))?;
     let buffers = options.buffers.at_least_one();
-    let delta = Counted {
-        reader: delta,
-        counter: options.progress.as_deref(),
-    };
     let mut hasher = options.verify.then(NewHasher::default);
     let (mut stats, after_end) = apply::apply(
         &mut basis,
@@ -46,6 +41,7 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         out,
         (buffers.input, buffers.output),
         hasher.as_mut(),
+        options.progress.as_deref(),
     )?;
     check_trailer(&mut stats, hasher.as_ref(), &after_end)?;
     Ok(stats)
@@ -99,16 +95,12 @@ pub fn patch_file(basis: &File, delta: &File, out: &File, options: &PatchOptions
     #[cfg(target_os = "linux")]
     if let Some(files) = splice_files(basis, delta, out, options.verify)? {
         let progress = options.progress.as_deref();
-        let counted = progress.map(|p| p.load(std::sync::atomic::Ordering::Relaxed));
         if let Some(done) = splice::apply(&files, progress, options.verify)? {
             let mut stats = done.stats;
             check_trailer(&mut stats, done.hashed.as_ref(), &done.after_end)?;
             return Ok(stats);
         }
-        // Nothing was written: start again, from the delta's start.
-        if let (Some(p), Some(counted)) = (progress, counted) {
-            p.store(counted, std::sync::atomic::Ordering::Relaxed);
-        }
+        // Nothing was written (nor counted): start again, from the delta's start.
         (&*delta)
             .seek(SeekFrom::Start(files.delta_start))
             .map_err(|e| Error::io(Role::Delta, "cannot seek back to its start", e))?;
@@ -159,4 +151,56 @@ fn splice_files<'a>(
         delta_start,
         out,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::format::params::DELTA_MAGIC;
+    use crate::format::{OP_END, encode_copy, encode_literal};
+    use crate::testdata::gen_bytes;
+
+    #[test]
+    fn progress_counts_the_bytes_of_the_result_written() {
+        let basis = gen_bytes(1, 4 << 20);
+        let literal = gen_bytes(2, 100_000);
+        let mut delta = DELTA_MAGIC.to_be_bytes().to_vec();
+        let mut expected = Vec::new();
+        for (lit, (pos, len)) in [(&literal[..], (5, 3 << 20)), (&literal[..10], (7, 20))] {
+            encode_literal(&mut delta, lit.len() as u64);
+            delta.extend_from_slice(lit);
+            expected.extend_from_slice(lit);
+            encode_copy(&mut delta, pos, len);
+            expected.extend_from_slice(&basis[pos as usize..(pos + len) as usize]);
+        }
+        delta.push(OP_END);
+        let file = |data: &[u8]| {
+            let mut f = tempfile::tempfile().unwrap();
+            f.write_all(data).unwrap();
+            f.seek(SeekFrom::Start(0)).unwrap();
+            f
+        };
+        for verify in [false, true] {
+            let counter = Arc::new(AtomicU64::new(0));
+            let options = PatchOptions {
+                progress: Some(Arc::clone(&counter)),
+                verify,
+                ..PatchOptions::default()
+            };
+            let mut out = Vec::new();
+            patch(std::io::Cursor::new(&basis), &delta[..], &mut out, &options).unwrap();
+            assert_eq!(out, expected);
+            assert_eq!(counter.load(Ordering::Relaxed), expected.len() as u64);
+
+            // between files (splice(2) on Linux)
+            counter.store(0, Ordering::Relaxed);
+            let out = tempfile::tempfile().unwrap();
+            patch_file(&file(&basis), &file(&delta), &out, &options).unwrap();
+            assert_eq!(counter.load(Ordering::Relaxed), expected.len() as u64);
+        }
+    }
 }

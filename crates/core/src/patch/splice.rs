@@ -141,7 +141,7 @@ fn run(
 ) -> Result<Option<(Stats, Vec<u8>)>> {
     let started = Instant::now();
     let verifying = written.is_some();
-    let Some(pipe) = Pipe::new(files.out, written) else {
+    let Some(pipe) = Pipe::new(files.out, written, progress) else {
         return Ok(None);
     };
     let mut run = Run {
@@ -149,11 +149,6 @@ fn run(
         gathered: Vec::with_capacity(BUF_LEN),
         window: Window::default(),
         spliceable: true,
-    };
-    let count = |n: u64| {
-        if let Some(counter) = progress {
-            counter.fetch_add(n, Ordering::Relaxed);
-        }
     };
     let mut stats = Stats::new(Op::Patch);
     let mut parser = DeltaParser::new(None);
@@ -175,7 +170,6 @@ fn run(
             };
             parser.skip_literal(moved);
             pos += moved;
-            count(moved);
             stats.in_bytes += moved;
             stats.out_bytes += moved;
             if moved < rest {
@@ -204,7 +198,6 @@ fn run(
             }
             parser.skip_literal(n as u64);
             pos += n as u64;
-            count(n as u64);
             stats.in_bytes += n as u64;
             stats.out_bytes += n as u64;
             continue;
@@ -212,7 +205,6 @@ fn run(
         let magic = parser.in_magic();
         let (n, command) = parser.advance(data)?;
         pos += n as u64;
-        count(n as u64);
         stats.in_bytes += n as u64;
         if !magic {
             header_len += n as u64;
@@ -379,12 +371,18 @@ struct Pipe<'a> {
     drained: u64,
     /// Where to report `drained` after each write, if anywhere.
     report: Option<Sender<u64>>,
+    /// Counts the bytes written, for a progress display.
+    progress: Option<&'a AtomicU64>,
 }
 
 impl<'a> Pipe<'a> {
-    /// A pipe draining into `out`, reporting the bytes written to `report`;
-    /// `None` if no pipe can be made.
-    fn new(out: &'a File, report: Option<Sender<u64>>) -> Option<Pipe<'a>> {
+    /// A pipe draining into `out`, reporting the bytes written to `report`
+    /// and adding them to `progress`; `None` if no pipe can be made.
+    fn new(
+        out: &'a File,
+        report: Option<Sender<u64>>,
+        progress: Option<&'a AtomicU64>,
+    ) -> Option<Pipe<'a>> {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok()?;
         // A smaller pipe (where the limits refuse this size) only costs time.
         let _ = fcntl_setpipe_size(&write, PIPE_SIZE);
@@ -396,6 +394,7 @@ impl<'a> Pipe<'a> {
             written: false,
             drained: 0,
             report,
+            progress,
         })
     }
 
@@ -476,6 +475,9 @@ impl<'a> Pipe<'a> {
                     self.held -= n;
                     self.written = true;
                     self.drained += n as u64;
+                    if let Some(progress) = self.progress {
+                        progress.fetch_add(n as u64, Ordering::Relaxed);
+                    }
                     if let Some(report) = &self.report {
                         // (the verifying thread ends only once we are done)
                         let _ = report.send(self.drained);
