@@ -148,3 +148,18 @@ def test_fast_path_errors(tmp_path):
     with open(tmp_path / "old", "rb") as old, open(tmp_path / "bad", "rb") as s, open(tmp_path / "new", "wb") as out:
         with pytest.raises(rsync_tool.LibrsyncError, match="not a signature"):
             rsync_tool.delta(old, s, out)
+
+
+@linux
+def test_patch_spool_spills_early_for_a_big_basis(tmp_path):
+    """A default result that would spill anyway is a file from the start,
+    so the engine writes it directly; it is still a rewound spool."""
+    (tmp_path / "big").write_bytes(bytes(rsync_tool.MAX_SPOOL + 1))
+    with open(tmp_path / "big", "rb") as b:
+        got = rsync_tool.patch(b, io.BytesIO(b"rs\x026\x03abc\x00"))
+    assert isinstance(got, tempfile.SpooledTemporaryFile) and got._rolled
+    assert got.read() == b"abc"
+    with open(tmp_path / "old", "wb") as f:
+        f.write(b"small")
+    with open(tmp_path / "old", "rb") as b:
+        assert not rsync_tool.patch(b, io.BytesIO(b"rs\x026\x03abc\x00"))._rolled

@@ -200,6 +200,17 @@ def _settle(f: Any, end: Optional[int]) -> None:
         f.seek(end)
 
 
+def _size(f: Any) -> Optional[int]:
+    """A plain file's size, else None (nothing is called on other objects)."""
+    spec = _fd(f)
+    if spec is None:
+        return None
+    try:
+        return os.fstat(spec[0]).st_size
+    except OSError:
+        return None
+
+
 def _remaining(f: Any) -> Optional[int]:
     """Bytes from a seekable file object's position to its end, else None."""
     try:
@@ -285,6 +296,10 @@ def patch(f: BinaryIO, d: BinaryIO, o: Optional[BinaryIO] = None) -> BinaryIO:
     _check_seekable(f)
     if o is None:
         o = _spool()  # type: ignore[assignment]
+        if (_size(f) or 0) > MAX_SPOOL:
+            # The result (about the basis's size) would spill anyway: spill
+            # now, so the engine writes the file directly.
+            o.rollover()  # type: ignore[union-attr]
     ends = _native.patch_io(
         f, d, o, basis_fd=_fd(f), delta_fd=_fd(d), out_fd=_fd(o, write=True)
     )
