@@ -11,9 +11,11 @@ file objects (signature(f, s)...), by bytes (signature_bytes..., inputs
 read into memory untimed) and python-rsync (PyPI python-rsync) if it
 imports. Each run is a fresh process; Python rows time the call only (not
 interpreter start-up); the CLI row times the process. Median of --runs
-after one warm-up; peak RSS of the warm-up. --big adds the streaming API
-(SignatureReader/DeltaReader/PatchReader copied to a file in 1 MiB reads)
-against the CLI on 1 GiB, for peak memory.
+after one warm-up; the runs go in rounds over the variants, so a change of
+the machine's load hits all of them alike; peak RSS of the warm-up. --big
+(or --big-only) adds the streaming API (SignatureReader/DeltaReader/
+PatchReader copied to a file in 1 MiB reads) against the CLI on 1 GiB, for
+peak memory.
 """
 
 from __future__ import annotations
@@ -200,11 +202,17 @@ def bench(size: str, variants: list, runs: int, directory: Path) -> str:
     out = str(directory / "out")
     results = {}
     for step in STEPS:
+        # Warm-ups first, then the runs in rounds over the variants: on a
+        # shared machine the load drifts, and each round sees about the same.
+        warm = {v: measure(v, step, f, out) for v in variants}
+        times = {v: [] for v in variants}
+        for _ in range(runs):
+            for v in variants:
+                times[v].append(measure(v, step, f, out)["time"])
         for v in variants:
-            warm = measure(v, step, f, out)
-            times = [measure(v, step, f, out)["time"] for _ in range(runs)]
-            results[(v, step)] = {"time": statistics.median(times), "rss_kib": warm["rss_kib"]}
-            print(f"  {step:9} {v:8} {results[(v, step)]['time']:.3f} s  {warm['rss_kib'] / 1024:.0f} MiB", file=sys.stderr)
+            results[(v, step)] = {"time": statistics.median(times[v]), "rss_kib": warm[v]["rss_kib"]}
+            spread = f"{min(times[v]):.3f}-{max(times[v]):.3f}"
+            print(f"  {step:9} {v:8} {results[(v, step)]['time']:.3f} s ({spread})  {warm[v]['rss_kib'] / 1024:.0f} MiB", file=sys.stderr)
     return table(results, variants, size, runs)
 
 
@@ -213,11 +221,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size", default="256M", choices=sorted(SIZES))
     parser.add_argument("--big", action="store_true", help="also the streaming API against the CLI on 1 GiB")
+    parser.add_argument("--big-only", action="store_true", help="only the 1 GiB streaming check")
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("BENCH_DIR", "/tmp/rsync-tool-pybench")))
     args = parser.parse_args()
     variants = [v for v in ("cli", "paths", "fileobj", "bytes", "pyrsync") if available(v)]
-    print(bench(args.size, variants, args.runs, args.dir))
-    if args.big:
+    if not args.big_only:
+        print(bench(args.size, variants, args.runs, args.dir))
+    if args.big or args.big_only:
         print()
         print(bench("1G", ["cli", "stream"], max(1, args.runs // 3), args.dir))
 

@@ -1,7 +1,7 @@
 //! A signature loaded once and reused for many deltas.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -95,6 +95,23 @@ pub fn load(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<PySignature> 
         Signature::load(reader, &options)
     })?;
     PySignature::loaded(py, result, &slot)
+}
+
+/// Loads a signature from a file read from its offset (reopened from a
+/// file object); returns it and where the file ended.
+pub fn load_file(py: Python<'_>, file: File) -> PyResult<(Shared, Option<u64>)> {
+    let options = DeltaOptions::default();
+    let cancel = Cancel::default();
+    let result = run::scoped(py, &cancel, || {
+        let reader = Cancellable {
+            inner: BufReader::with_capacity(PY_IO_BUFFER, &file),
+            cancel: cancel.clone(),
+        };
+        Signature::load(reader, &options)
+    })?;
+    let signature = result.map_err(|e| errors::from_core(py, &e, None))?;
+    let end = (&file).stream_position().ok();
+    Ok((Arc::new(Mutex::new(signature)), end))
 }
 
 /// Writes the delta of a file object or bytes `new` against `shared` into

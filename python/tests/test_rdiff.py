@@ -67,32 +67,58 @@ def test_interop_both_ways(rdiff, tmp_path, options, args):
     assert rsync_tool.patch_bytes(old, (tmp_path / "r2.delta").read_bytes()) == new
 
 
-def test_sparse_file_over_4_gib(tmp_path):
-    """Offsets past 2^32 round-trip: a sparse 4 GiB + 3 MiB basis with data
-    near its end; NEW changes bytes past 4 GiB. Holes cost no disk; the
-    result is checked as a stream, never written."""
-    size = 2**32 + 3 * 2**20
-    tail = random_bytes(2**20, 21)
-    basis, new = tmp_path / "basis", tmp_path / "new"
-    for path, edit in ((basis, b""), (new, b"EDITED")):
-        with open(path, "wb") as f:
-            f.truncate(size)
-            f.seek(2**32 + 2**20)
-            f.write(tail)
-            f.seek(2**32 + 2**19)
-            f.write(edit)
-    try:
-        rsync_tool.signature_file(basis, tmp_path / "sig", block_size=1 << 20)
-        sig = rsync_tool.Signature.load(tmp_path / "sig")
-        assert sig.block_count == size // (1 << 20)
-        rsync_tool.delta_file(sig, new, tmp_path / "delta")
-        assert (tmp_path / "delta").stat().st_size < 4 * 2**20
-        with open(tmp_path / "delta", "rb") as d, rsync_tool.PatchReader(basis, d) as out, open(new, "rb") as expected:
-            total = 0
-            while chunk := out.read(8 << 20):
-                assert chunk == expected.read(len(chunk))
-                total += len(chunk)
-        assert total == size
-    finally:
-        for name in ("basis", "new", "sig", "delta"):
-            (tmp_path / name).unlink(missing_ok=True)
+BLOCK = 1 << 20
+#: A sparse basis: a hole, then its last MiB is data, 1 MiB past 4 GiB.
+SIZE = 2**32 + 2 * BLOCK
+DATA_AT = 2**32 + BLOCK
+
+
+def copy_cmd(pos, length):
+    """A COPY with an 8-byte offset and a 4-byte length (opcode 0x53)."""
+    return b"\x53" + pos.to_bytes(8, "big") + length.to_bytes(4, "big")
+
+
+def test_offsets_over_4_gib(tmp_path, monkeypatch):
+    """64-bit offsets without hashing gigabytes (a second or so): the
+    basis's signature is assembled from the entries of one zero block and
+    one data block; the delta of a small NEW must COPY from past 4 GiB; a
+    hand-made delta COPYs across the hole's end and from the last bytes.
+    Both are patched by paths, file objects (direct and through their
+    methods), readers and makers."""
+    data = random_bytes(BLOCK, 21)
+    basis = tmp_path / "basis"
+    with open(basis, "wb") as f:
+        f.truncate(SIZE)
+        f.seek(DATA_AT)
+        f.write(data)
+    two = rsync_tool.signature_bytes(bytes(BLOCK) + data, block_size=BLOCK, strong_len=16)
+    entry = (len(two) - 12) // 2
+    sig = two[:12] + two[12 : 12 + entry] * (SIZE // BLOCK - 1) + two[12 + entry :]
+    (tmp_path / "sig").write_bytes(sig)
+    assert rsync_tool.Signature.load(sig).block_count == SIZE // BLOCK
+
+    new = b"head" + data + bytes(BLOCK) + b"tail"
+    (tmp_path / "new").write_bytes(new)
+    made = rsync_tool.delta_bytes(sig, new)
+    assert copy_cmd(DATA_AT, BLOCK)[1:9] in made and len(made) < 100
+    rsync_tool.delta_file(tmp_path / "sig", tmp_path / "new", tmp_path / "d1")
+    with open(tmp_path / "new", "rb") as n, open(tmp_path / "sig", "rb") as s:
+        assert rsync_tool.delta(n, s).read() == made == (tmp_path / "d1").read_bytes()
+
+    by_hand = b"rs\x026" + b"\x01x" + copy_cmd(DATA_AT - 10, 30) + copy_cmd(SIZE - 5, 5) + b"\x00"
+    expected_by_hand = b"x" + bytes(10) + data[:20] + data[-5:]
+    for delta, expected in ((made, new), (by_hand, expected_by_hand)):
+        (tmp_path / "delta").write_bytes(delta)
+        rsync_tool.patch_file(basis, tmp_path / "delta", tmp_path / "out", force=True)
+        assert (tmp_path / "out").read_bytes() == expected
+        for fd in (rsync_tool._fd, lambda f, write=False: None):
+            monkeypatch.setattr(rsync_tool, "_fd", fd)
+            with open(basis, "rb") as b, open(tmp_path / "delta", "rb") as d:
+                assert rsync_tool.patch(b, d).read() == expected
+            with open(basis, "rb") as b, open(tmp_path / "delta", "rb") as d, open(tmp_path / "out", "wb") as o:
+                rsync_tool.patch(b, d, o)
+            assert (tmp_path / "out").read_bytes() == expected
+        with open(tmp_path / "delta", "rb") as d, rsync_tool.PatchReader(basis, d) as r:
+            assert r.read() == expected
+        with rsync_tool.PatchMaker(str(basis)) as m:
+            assert m.update(delta) + m.finish() == expected

@@ -17,6 +17,9 @@ with Debian's ``rdiff`` both ways. The engine runs with the GIL released.
 from __future__ import annotations
 
 import io
+import os
+import stat
+import sys
 import tempfile
 from typing import IO, Any, BinaryIO, Optional, Union
 
@@ -141,6 +144,73 @@ def _check_readable(f: Any) -> None:
     assert callable(getattr(f, "read", None)), "Must provide a readable file-like object"
 
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+# open()'s own classes: their read/write/seek are the file's. A subclass or
+# a wrapper (gzip.GzipFile has a fileno() too) may change the bytes.
+_PLAIN_FILES = (io.FileIO, io.BufferedReader, io.BufferedWriter, io.BufferedRandom)
+_FAST = fcntl is not None and sys.platform.startswith("linux")
+
+
+def _fd(f: Any, write: bool = False) -> Optional[tuple]:
+    """``(fd, position)`` of a file object the engine may read (or, with
+    ``write``, write) directly: a plain ``open()`` of a regular file on
+    Linux, or a temporary file holding one; flushed first. None for anything
+    else (BytesIO, pipes, sockets, a spool still in memory...), which is
+    then read and written through its methods."""
+    if not _FAST:
+        return None
+    try:
+        if isinstance(f, tempfile.SpooledTemporaryFile):
+            if not getattr(f, "_rolled", False):
+                return None
+            f = f._file  # type: ignore[attr-defined]
+        elif isinstance(f, getattr(tempfile, "_TemporaryFileWrapper", ())):
+            f = f.file
+        kind = type(f)
+        if kind not in _PLAIN_FILES or f.closed:
+            return None
+        if kind is not io.FileIO and type(f.raw) is not io.FileIO:
+            return None
+        fd = f.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        access = flags & os.O_ACCMODE
+        if write:
+            if access == os.O_RDONLY or flags & os.O_APPEND:
+                return None
+        elif access == os.O_WRONLY:
+            return None
+        if write or kind is io.BufferedRandom:
+            # Pending writes reach the file; a read buffer is dropped.
+            f.flush()
+        return fd, f.tell()
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None
+
+
+def _settle(f: Any, end: Optional[int]) -> None:
+    """Leaves a file object the engine read or wrote directly where the data
+    ended, as reading or writing through its methods would have."""
+    if end is not None:
+        f.seek(end)
+
+
+def _size(f: Any) -> Optional[int]:
+    """A plain file's size, else None (nothing is called on other objects)."""
+    spec = _fd(f)
+    if spec is None:
+        return None
+    try:
+        return os.fstat(spec[0]).st_size
+    except OSError:
+        return None
+
+
 def _remaining(f: Any) -> Optional[int]:
     """Bytes from a seekable file object's position to its end, else None."""
     try:
@@ -181,7 +251,7 @@ def signature(
     _check_readable(f)
     if s is None:
         s = _spool()  # type: ignore[assignment]
-    _native.signature_io(
+    ends = _native.signature_io(
         f,
         s,
         block_size=block_size,
@@ -190,7 +260,11 @@ def signature(
         rollsum=rollsum,
         jobs=jobs,
         size=_remaining(f),
+        basis_fd=_fd(f),
+        out_fd=_fd(s, write=True),
     )
+    _settle(f, ends[0])
+    _settle(s, ends[1])
     s.seek(0)  # type: ignore[union-attr]
     return s  # type: ignore[return-value]
 
@@ -205,7 +279,11 @@ def delta(
     _check_readable(f)
     if d is None:
         d = _spool()  # type: ignore[assignment]
-    _native.delta_io(s, f, d)
+    sig_fd = None if isinstance(s, Signature) else _fd(s)
+    ends = _native.delta_io(s, f, d, sig_fd=sig_fd, new_fd=_fd(f), out_fd=_fd(d, write=True))
+    _settle(s, ends[0])
+    _settle(f, ends[1])
+    _settle(d, ends[2])
     d.seek(0)  # type: ignore[union-attr]
     return d  # type: ignore[return-value]
 
@@ -218,7 +296,15 @@ def patch(f: BinaryIO, d: BinaryIO, o: Optional[BinaryIO] = None) -> BinaryIO:
     _check_seekable(f)
     if o is None:
         o = _spool()  # type: ignore[assignment]
-    _native.patch_io(f, d, o)
+        if (_size(f) or 0) > MAX_SPOOL:
+            # The result (about the basis's size) would spill anyway: spill
+            # now, so the engine writes the file directly.
+            o.rollover()  # type: ignore[union-attr]
+    ends = _native.patch_io(
+        f, d, o, basis_fd=_fd(f), delta_fd=_fd(d), out_fd=_fd(o, write=True)
+    )
+    _settle(d, ends[0])
+    _settle(o, ends[1])
     o.seek(0)  # type: ignore[union-attr]
     return o  # type: ignore[return-value]
 

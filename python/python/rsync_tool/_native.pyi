@@ -9,7 +9,7 @@ an exception raised by a file object you pass comes out unchanged.
 """
 
 import os
-from typing import Any, Optional, Protocol, Union
+from typing import Any, Optional, Protocol, Tuple, Union
 
 from typing_extensions import Buffer
 
@@ -93,17 +93,38 @@ def signature_io(
     rollsum: str = "rabinkarp",
     jobs: int = 0,
     size: Optional[int] = None,
-) -> None:
+    basis_fd: Optional[Tuple[int, int]] = None,
+    out_fd: Optional[Tuple[int, int]] = None,
+) -> Tuple[Optional[int], Optional[int]]:
     """Writes the signature of the file object ``basis`` into ``out``;
-    ``size`` is the basis size when known (for ``block_size=0``)."""
+    ``size`` is the basis size when known (for ``block_size=0``). ``*_fd``:
+    ``(fd, position)`` of an object that is a plain regular file, read or
+    written directly; returns where each of those ended (else None)."""
 
-def delta_io(signature: Union[Signature, _Reader], new: _Reader, out: _Writer) -> None:
+def delta_io(
+    signature: Union[Signature, _Reader],
+    new: _Reader,
+    out: _Writer,
+    *,
+    sig_fd: Optional[Tuple[int, int]] = None,
+    new_fd: Optional[Tuple[int, int]] = None,
+    out_fd: Optional[Tuple[int, int]] = None,
+) -> Tuple[Optional[int], Optional[int], Optional[int]]:
     """Writes the delta of the file object ``new`` against ``signature``
-    into ``out``."""
+    into ``out``; ``*_fd`` and the result as for :func:`signature_io`."""
 
-def patch_io(basis: Any, delta: _Reader, out: _Writer) -> None:
+def patch_io(
+    basis: Any,
+    delta: _Reader,
+    out: _Writer,
+    *,
+    basis_fd: Optional[Tuple[int, int]] = None,
+    delta_fd: Optional[Tuple[int, int]] = None,
+    out_fd: Optional[Tuple[int, int]] = None,
+) -> Tuple[Optional[int], Optional[int]]:
     """Writes ``basis`` (a seekable binary file object) patched with
-    ``delta`` into ``out``."""
+    ``delta`` into ``out``; ``*_fd`` as for :func:`signature_io` (all three
+    files: the CLI's splice path); returns the end of ``delta`` and ``out``."""
 
 def load_signature(source: Union[StrPath, _Reader, Buffer]) -> Signature:
     """Same as :meth:`Signature.load`."""
