@@ -1,18 +1,20 @@
 //! `patch`: rebuild NEWFILE from BASIS and a delta, checking its SHA-256 if asked.
 
+use std::io::{Read, Write};
 use std::path::Path;
 
 use rsync_tool_core::PatchOptions;
 
 use super::{Names, buffers, check_distinct, output_mode, progress_when, remaining, report};
 use crate::cli::Options;
+use crate::compress::{self, Delta};
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
 use crate::progress::Progress;
 use crate::sha256::{HashingWriter, Sha256Digest};
 
-/// Applies `delta` to `basis` and writes the result to `new`, checking it
-/// against the delta's trailer if `verify`.
+/// Applies `delta` (plain, or gzip or zstd compressed) to `basis` and writes
+/// the result to `new`, checking it against the delta's trailer if `verify`.
 pub fn run(
     opts: &Options,
     basis: &Path,
@@ -39,39 +41,69 @@ pub fn run(
         format!("patch {}", delta_input.name),
         remaining(&delta_input),
     );
+    // A compressed delta's progress is counted in its compressed bytes, as
+    // its size (the bar's total) is.
+    let mut delta_reader =
+        compress::open_delta(&delta_input, |source| Box::new(progress.reader(source)))?;
+    let splice_ok = matches!(delta_reader, Delta::File);
+    let (counted, mut source): (_, Box<dyn Read + '_>) = match &mut delta_reader {
+        Delta::File => (true, Box::new(&delta_input.file)),
+        Delta::Replayed(replayed) => (true, Box::new(replayed)),
+        Delta::Compressed(decompressor) => (false, Box::new(decompressor)),
+    };
     let options = PatchOptions {
         buffers,
-        progress: Some(progress.counter()),
+        progress: counted.then(|| progress.counter()),
         verify,
     };
-    let stats = match expect_sha256 {
-        None => {
-            rsync_tool_core::patch_file(&basis_input.file, &delta_input.file, out.file(), &options)
-                .map_err(|e| names.blame(e))?
+    let patched = |writer: &mut dyn Write, source: &mut dyn Read| {
+        rsync_tool_core::patch(&basis_input.file, source, writer, &options)
+    };
+    let written_through = out.is_written_through();
+    let (result, digest) = match expect_sha256 {
+        None if splice_ok => {
+            let result = rsync_tool_core::patch_file(
+                &basis_input.file,
+                &delta_input.file,
+                out.file(),
+                &options,
+            );
+            (result, None)
         }
-        Some(expected) => {
-            let written_through = out.is_written_through();
+        None => (patched(out.file(), &mut source), None),
+        Some(_) => {
             let mut writer = HashingWriter::new(out.file());
-            let stats =
-                rsync_tool_core::patch(&basis_input.file, &delta_input.file, &mut writer, &options)
-                    .map_err(|e| names.blame(e))?;
-            let got = writer.finish();
-            if expected != got {
-                let fate = if written_through {
-                    "it was written through already, as a stream cannot be taken back"
-                } else {
-                    "nothing was written"
-                };
-                return Err(Error::new(
-                    ExitStatus::Corrupt,
-                    format!(
-                        "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
-                    ),
-                ));
-            }
-            stats
+            let result = patched(&mut writer, &mut source);
+            (result, Some(writer.finish()))
         }
     };
+    drop(source);
+    let stats = match (result, &mut delta_reader) {
+        (Ok(stats), Delta::Compressed(decompressor)) => {
+            decompressor.finish()?;
+            stats
+        }
+        (Ok(stats), _) => stats,
+        (Err(e), Delta::Compressed(decompressor)) => {
+            return Err(decompressor.failure().unwrap_or_else(|| names.blame(e)));
+        }
+        (Err(e), _) => return Err(names.blame(e)),
+    };
+    if let (Some(expected), Some(got)) = (expect_sha256, digest) {
+        if expected != got {
+            let fate = if written_through {
+                "it was written through already, as a stream cannot be taken back"
+            } else {
+                "nothing was written"
+            };
+            return Err(Error::new(
+                ExitStatus::Corrupt,
+                format!(
+                    "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
+                ),
+            ));
+        }
+    }
     progress.finish();
     out.commit()?;
     if opts.verbose {
