@@ -3,6 +3,7 @@
 //! or the library through its public API.
 
 mod cli;
+mod compress;
 mod engines;
 mod errors;
 mod generated;
