@@ -91,6 +91,9 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         }
         'rsync-tool;delta' {
             [CompletionResult]::new('--sha256-file', '--sha256-file', [CompletionResultType]::ParameterName, 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does')
+            [CompletionResult]::new('-z', '-z', [CompletionResultType]::ParameterName, 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]')
+            [CompletionResult]::new('--gzip', '--gzip', [CompletionResultType]::ParameterName, 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]')
+            [CompletionResult]::new('--zstd', '--zstd', [CompletionResultType]::ParameterName, 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads; outputs are the same for every N [default: cores]')
             [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Engine for signatures and deltas: native (parallel) or librsync (the reference)')

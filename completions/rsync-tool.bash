@@ -246,7 +246,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__delta)
-            opts="-f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
+            opts="-z -f -s -v -j -h -b -S -H -R -I -O -V --sha256-file --no-trailer --gzip --zstd --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --block-size --sum-size --hash --rollsum --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +265,18 @@ _rsync__tool() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --gzip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -z)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zstd)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --jobs)

@@ -86,6 +86,9 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         }
         &'rsync-tool;delta'= {
             cand --sha256-file 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does'
+            cand -z 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]'
+            cand --gzip 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]'
+            cand --zstd 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]'
             cand -j 'Worker threads; outputs are the same for every N [default: cores]'
             cand --jobs 'Worker threads; outputs are the same for every N [default: cores]'
             cand --engine 'Engine for signatures and deltas: native (parallel) or librsync (the reference)'

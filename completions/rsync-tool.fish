@@ -68,6 +68,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l no-p
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l sha256-file -d 'Also write NEWFILE\'s SHA-256 to PATH, as sha256sum does' -r -F
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s z -l gzip -d 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]' -r
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l zstd -d 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]' -r
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s j -l jobs -d 'Worker threads; outputs are the same for every N [default: cores]' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l engine -d 'Engine for signatures and deltas: native (parallel) or librsync (the reference)' -r -f -a "native\t'rsync-tool\'s own: parallel, SIMD hashing (default)'
 librsync\t'librsync 2.2, one thread: the reference the native engine is tested against'"

@@ -89,20 +89,20 @@ pub fn run(
         }
         (Err(e), _) => return Err(names.blame(e)),
     };
-    if let (Some(expected), Some(got)) = (expect_sha256, digest) {
-        if expected != got {
-            let fate = if written_through {
-                "it was written through already, as a stream cannot be taken back"
-            } else {
-                "nothing was written"
-            };
-            return Err(Error::new(
-                ExitStatus::Corrupt,
-                format!(
-                    "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
-                ),
-            ));
-        }
+    if let (Some(expected), Some(got)) = (expect_sha256, digest)
+        && expected != got
+    {
+        let fate = if written_through {
+            "it was written through already, as a stream cannot be taken back"
+        } else {
+            "nothing was written"
+        };
+        return Err(Error::new(
+            ExitStatus::Corrupt,
+            format!(
+                "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
+            ),
+        ));
     }
     progress.finish();
     out.commit()?;
