@@ -92,6 +92,9 @@ Register-ArgumentCompleter -Native -CommandName 'rsync-tool' -ScriptBlock {
         }
         'rsync-tool;delta' {
             [CompletionResult]::new('--sha256-file', '--sha256-file', [CompletionResultType]::ParameterName, 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does')
+            [CompletionResult]::new('-z', '-z', [CompletionResultType]::ParameterName, 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]')
+            [CompletionResult]::new('--gzip', '--gzip', [CompletionResultType]::ParameterName, 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]')
+            [CompletionResult]::new('--zstd', '--zstd', [CompletionResultType]::ParameterName, 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('--block-size', '--block-size', [CompletionResultType]::ParameterName, 'Block length in bytes; 0 (default) for the recommended one')
             [CompletionResult]::new('-S', '-S ', [CompletionResultType]::ParameterName, 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum')

@@ -267,7 +267,7 @@ _rsync__tool() {
             return 0
             ;;
         rsync__tool__subcmd__delta)
-            opts="-b -S -H -R -f -s -v -j -h -I -O -V --sha256-file --no-trailer --block-size --sum-size --hash --rollsum --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --input-size --output-size --version"
+            opts="-z -b -S -H -R -f -s -v -j -h -I -O -V --sha256-file --no-trailer --gzip --zstd --block-size --sum-size --hash --rollsum --force --inplace --stats --statistics --verbose --progress --no-progress --jobs --engine --help --input-size --output-size --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +286,18 @@ _rsync__tool() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --gzip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -z)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zstd)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --block-size)

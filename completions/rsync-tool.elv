@@ -87,6 +87,9 @@ set edit:completion:arg-completer[rsync-tool] = {|@words|
         }
         &'rsync-tool;delta'= {
             cand --sha256-file 'Also write NEWFILE''s SHA-256 to PATH, as sha256sum does'
+            cand -z 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]'
+            cand --gzip 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]'
+            cand --zstd 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]'
             cand -b 'Block length in bytes; 0 (default) for the recommended one'
             cand --block-size 'Block length in bytes; 0 (default) for the recommended one'
             cand -S 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum'

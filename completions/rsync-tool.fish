@@ -69,6 +69,8 @@ complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -l no-p
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s h -l help -d 'Print help (-? too)'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand signature" -s V -l version -d 'Print version'
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l sha256-file -d 'Also write NEWFILE\'s SHA-256 to PATH, as sha256sum does' -r -F
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s z -l gzip -d 'Compress the delta with gzip, at LEVEL 1-9 [default: 6]' -r
+complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -l zstd -d 'Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]' -r
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s b -l block-size -d 'Block length in bytes; 0 (default) for the recommended one' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s S -l sum-size -d 'Strong sum length; 0 (default) for the whole hash, -1 for the minimum' -r -f
 complete -c rsync-tool -n "__fish_rsync_tool_using_subcommand delta" -s H -l hash -d 'Strong hash' -r -f -a "blake2\t'BLAKE2b, 32 bytes (default)'

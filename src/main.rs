@@ -11,6 +11,7 @@ pub(crate) use errln;
 
 mod cli;
 mod cmd;
+mod compress;
 mod error;
 mod fs;
 mod generate;
@@ -77,7 +78,16 @@ fn usage_exit(err: clap::Error) -> ExitCode {
             if let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) {
                 // rdiff's words, which scripts and librsync's tests grep
                 let arg = arg.split('=').next().unwrap_or(arg);
-                crate::errln!("rsync-tool: unknown option: {arg} (see --help)");
+                let hint = match arg {
+                    "-i" | "--bzip2" => {
+                        "bzip2 is not supported; delta -z/--gzip or --zstd compress"
+                    }
+                    "-z" | "--gzip" | "--zstd" => {
+                        "only delta compresses; patch reads compressed deltas"
+                    }
+                    _ => "see --help",
+                };
+                crate::errln!("rsync-tool: unknown option: {arg} ({hint})");
                 return ExitStatus::Syntax.into();
             }
         }

@@ -4,6 +4,7 @@
 
 mod block_limits;
 mod cli;
+mod compress;
 mod engines;
 mod errors;
 mod generated;

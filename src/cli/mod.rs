@@ -337,6 +337,26 @@ pub enum Command {
         /// for readers that reject bytes after END, such as fast_rsync.
         #[arg(long = "no-trailer")]
         no_trailer: bool,
+        /// Compress the delta with gzip, at LEVEL 1-9 [default: 6]
+        ///
+        /// As rdiff's --help promises (rdiff itself rejects -z). The level is
+        /// written attached: -z9, --gzip=9. The whole delta, its trailer
+        /// included, is one gzip stream, as `gzip -c` of a plain delta would
+        /// be; patch recognises it by its magic number, from a file or a
+        /// pipe. bzip2 (-i, --bzip2) is not supported (status 101).
+        #[arg(short = 'z', long = "gzip", value_name = "LEVEL", num_args = 0..=1,
+            require_equals = true, default_missing_value = "6",
+            value_parser = clap::value_parser!(u32).range(1..=9), conflicts_with = "zstd")]
+        gzip: Option<u32>,
+        /// Compress the delta with zstd on every core, at LEVEL 1-22 [default: 3]
+        ///
+        /// The level is written attached: --zstd=19. -j sets the number of
+        /// compression threads. patch recognises a zstd delta (ours or the
+        /// zstd tool's) by its magic number, from a file or a pipe.
+        #[arg(long = "zstd", value_name = "LEVEL", num_args = 0..=1,
+            require_equals = true, default_missing_value = "3",
+            value_parser = clap::value_parser!(i32).range(1..=22))]
+        zstd: Option<i32>,
     },
     /// Apply DELTA to BASIS and write the result to NEWFILE
     ///

@@ -18,6 +18,11 @@ struct Known {
     /// Options of one command; written before the command word, they are
     /// moved after it, so that they too may stand anywhere.
     command_options: Vec<String>,
+    /// The short letters of those options (`-z`).
+    command_shorts: Vec<char>,
+    /// Short options whose value is optional and attached (`-z9`), which
+    /// clap reads only as `-z=9`.
+    short_optional_value: Vec<char>,
 }
 
 impl Known {
@@ -27,6 +32,8 @@ impl Known {
             short_with_value: Vec::new(),
             long_with_value: Vec::new(),
             command_options: Vec::new(),
+            command_shorts: Vec::new(),
+            short_optional_value: Vec::new(),
         };
         let commands = top.get_subcommands().map(|sub| (sub, true));
         for (cmd, of_one_command) in std::iter::once((&top, false)).chain(commands) {
@@ -37,7 +44,11 @@ impl Known {
                     .chain(arg.get_all_aliases().unwrap_or_default())
                     .map(|l| format!("--{l}"))
                     .collect();
-                if arg.get_action().takes_values() {
+                // `-z[LEVEL]`'s level is attached (`-z9`, `--gzip=9`): the
+                // next word is not its value
+                if arg.get_action().takes_values() && arg.is_require_equals_set() {
+                    known.short_optional_value.extend(arg.get_short());
+                } else if arg.get_action().takes_values() {
                     known.short_with_value.extend(arg.get_short());
                     known
                         .short_with_value
@@ -45,6 +56,7 @@ impl Known {
                     known.long_with_value.extend(longs.iter().cloned());
                 }
                 if of_one_command && !arg.is_global_set() {
+                    known.command_shorts.extend(arg.get_short());
                     known.command_options.extend(longs);
                 }
             }
@@ -75,7 +87,13 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
             if arg == "--" {
                 options_ended = true;
             }
-            out.push(arg);
+            let text = arg.to_string_lossy().into_owned();
+            let short = !options_ended && i > 0 && text.starts_with('-') && !text.starts_with("--");
+            out.push(if short {
+                attach_level(&known, arg, &text)
+            } else {
+                arg
+            });
             continue;
         }
         if value_next {
@@ -101,14 +119,17 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
                 out.push(OsString::from("-h"));
                 continue;
             }
+            let mut of_one_command = false;
             for (pos, c) in text.char_indices().skip(1) {
+                of_one_command |= known.command_shorts.contains(&c);
                 if known.short_with_value.contains(&c) {
                     value_next = pos + c.len_utf8() == text.len();
                     break;
                 }
             }
-            move_value = false;
-            out.push(arg);
+            move_value = of_one_command;
+            let arg = attach_level(&known, arg, &text);
+            (if move_value { &mut moved } else { &mut out }).push(arg);
             continue;
         }
         command_seen = true;
@@ -132,6 +153,20 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
         out.push(OsString::from("-h"));
     }
     out
+}
+
+/// `-z9` as clap reads it, `-z=9`: digits right after a short option whose
+/// value is optional are its value (rdiff's popt reads `-z9` so).
+fn attach_level(known: &Known, arg: OsString, text: &str) -> OsString {
+    let mut chars = text.char_indices().skip(1);
+    let Some((pos, c)) = chars.find(|(_, c)| known.short_optional_value.contains(c)) else {
+        return arg;
+    };
+    let rest = &text[pos + c.len_utf8()..];
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return arg;
+    }
+    OsString::from(format!("{}={rest}", &text[..pos + c.len_utf8()]))
 }
 
 fn expand_command(word: &OsStr) -> OsString {
@@ -255,9 +290,39 @@ mod tests {
             [
                 "--sha256-file",
                 "--no-trailer",
+                "--gzip",
+                "--zstd",
                 "--expect-sha256",
                 "--no-verify"
             ]
+        );
+        assert_eq!(known.command_shorts, ['z']);
+        assert_eq!(known.short_optional_value, ['z']);
+    }
+
+    #[test]
+    fn an_optional_level_is_attached_never_the_next_word() {
+        assert_eq!(
+            norm(&["r", "delta", "-z", "sig", "new"]),
+            ["r", "delta", "-z", "sig", "new"]
+        );
+        assert_eq!(
+            norm(&["r", "delta", "-z9", "sig"]),
+            ["r", "delta", "-z=9", "sig"]
+        );
+        assert_eq!(
+            norm(&["r", "delta", "--zstd", "sig"]),
+            ["r", "delta", "--zstd", "sig"]
+        );
+        assert_eq!(norm(&["r", "-z", "d", "s"]), ["r", "delta", "-z", "s"]);
+        assert_eq!(norm(&["r", "-z1", "d", "s"]), ["r", "delta", "-z=1", "s"]);
+        assert_eq!(
+            norm(&["r", "--zstd=19", "d", "s"]),
+            ["r", "delta", "--zstd=19", "s"]
+        );
+        assert_eq!(
+            norm(&["r", "delta", "--", "-z9"]),
+            ["r", "delta", "--", "-z9"]
         );
     }
 }

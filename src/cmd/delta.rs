@@ -8,16 +8,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rsync_tool_core::{DeltaOptions, Signature};
 
 use super::{
-    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, remaining, report,
+    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, refuse_terminal,
+    remaining, report,
 };
 use crate::cli::Options;
+use crate::compress::{Compression, Encoder};
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
 use crate::progress::Progress;
 use crate::sha256::{HashingReader, sha256_of_file, sha256sum_line};
 
 /// Writes the delta of `new` against `sig` to `delta` (with the verification
-/// trailer if `trailer`), and NEWFILE's SHA-256 to `sha256_file` if given.
+/// trailer if `trailer`, compressed if `compression` says so), and NEWFILE's
+/// SHA-256 to `sha256_file` if given.
 pub fn run(
     opts: &Options,
     sig: &Path,
@@ -25,7 +28,9 @@ pub fn run(
     delta: Option<&Path>,
     sha256_file: Option<&Path>,
     trailer: bool,
+    compression: Option<Compression>,
 ) -> Result<()> {
+    refuse_terminal(opts, delta, "a delta")?;
     let sig_input = Input::open(Some(sig), false)?;
     let new_input = Input::open(new, false)?;
     if let Some(path) = sha256_file {
@@ -60,6 +65,8 @@ pub fn run(
         .transpose()?;
     let outputs: Vec<&Output> = std::iter::once(&out).chain(sha_out.as_ref()).collect();
     check_distinct(opts, &[&sig_input, &new_input], &outputs, None)?;
+    let write_failed = |e| Error::io(format_args!("{delta_name}: write failed"), e);
+    let mut writer = Encoder::new(out.file(), compression).map_err(write_failed)?;
     report(opts, &[signature.load_stats().rdiff_line()]);
     if opts.verbose {
         let p = signature.params();
@@ -98,7 +105,7 @@ pub fn run(
             let hashing = sha_out
                 .is_some()
                 .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, len, &stop)));
-            let result = signature.delta_file(&new_input.file, out.file(), &options);
+            let result = signature.delta_file(&new_input.file, &mut writer, &options);
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -124,13 +131,14 @@ pub fn run(
         let mut new_reader =
             HashingReader::new(progress.reader(&new_input.file), sha_out.is_some());
         let (stats, matching) = signature
-            .delta(&mut new_reader, out.file(), &options)
+            .delta(&mut new_reader, &mut writer, &options)
             .map_err(|e| names.blame(e))?;
         let digest = new_reader
             .finish()
             .map_err(|e| Error::io(format_args!("{}: read failed", new_input.name), e))?;
         (stats, matching, digest)
     };
+    writer.finish().map_err(write_failed)?;
     progress.finish();
     if let (Some(sha_out), Some(digest)) = (&mut sha_out, digest) {
         let name = new.map_or(&b"-"[..], |p| p.as_os_str().as_bytes());

@@ -10,6 +10,7 @@ use std::io::{self, Seek, Write};
 use rsync_tool_core::{BufferSizes, Engine, Role};
 
 use crate::cli::{Cli, Command, EngineArg, Options};
+use crate::compress::Compression;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output, OutputMode};
 use crate::generate;
@@ -33,6 +34,8 @@ pub fn run(cli: Cli) -> Result<()> {
             delta,
             sha256_file,
             no_trailer,
+            gzip,
+            zstd,
         }) => delta::run(
             opts,
             signature,
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
             delta.as_deref(),
             sha256_file.as_deref(),
             !no_trailer,
+            compression(opts, *gzip, *zstd),
         ),
         Some(Command::Patch {
             basis,
@@ -129,6 +133,37 @@ fn buffers(opts: &Options) -> Result<BufferSizes> {
         input: size(opts.input_size, "input size")?.unwrap_or(default.input),
         output: size(opts.output_size, "output size")?.unwrap_or(default.output),
     })
+}
+
+/// The delta's compression, from `-z/--gzip[=LEVEL]` and `--zstd[=LEVEL]`
+/// (clap keeps them apart): zstd on `-j` threads, every core by default.
+fn compression(opts: &Options, gzip: Option<u32>, zstd: Option<i32>) -> Option<Compression> {
+    let threads = || match jobs(opts) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    match (gzip, zstd) {
+        (Some(level), _) => Some(Compression::Gzip(level)),
+        (None, Some(level)) => Some(Compression::Zstd {
+            level,
+            threads: u32::try_from(threads()).unwrap_or(u32::MAX),
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Refuses (status 100) to write `what` (binary) to stdout when stdout is
+/// a terminal, as gzip and zstd do, unless `-f`.
+fn refuse_terminal(opts: &Options, output: Option<&std::path::Path>, what: &str) -> Result<()> {
+    use std::io::IsTerminal;
+    let to_stdout = output.is_none_or(|p| p.as_os_str() == "-");
+    if to_stdout && !opts.force && io::stdout().is_terminal() {
+        return Err(Error::new(
+            ExitStatus::Io,
+            format!("refusing to write {what} to a terminal (use -f to force)"),
+        ));
+    }
+    Ok(())
 }
 
 /// Worker threads from `-j` (0: one per core).

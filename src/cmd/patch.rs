@@ -1,7 +1,7 @@
 //! `patch`: rebuild NEWFILE from BASIS and a delta, checking its SHA-256 if asked.
 
 use std::fs::File;
-use std::io::Seek;
+use std::io::{Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -10,13 +10,14 @@ use rsync_tool_core::format::{Command, DeltaParser};
 
 use super::{Names, buffers, check_distinct, output_mode, progress_when, report};
 use crate::cli::Options;
+use crate::compress::{self, Delta};
 use crate::error::{Error, ExitStatus, Result};
 use crate::fs::{Input, Output};
 use crate::progress::{self, Progress};
 use crate::sha256::{HashingWriter, Sha256Digest};
 
-/// Applies `delta` to `basis` and writes the result to `new`, checking it
-/// against the delta's trailer if `verify`.
+/// Applies `delta` (plain, or gzip or zstd compressed) to `basis` and writes
+/// the result to `new`, checking it against the delta's trailer if `verify`.
 pub fn run(
     opts: &Options,
     basis: &Path,
@@ -38,8 +39,9 @@ pub fn run(
         output: &out_name,
     };
     let buffers = buffers(opts)?;
-    // The bar counts the result's bytes written; a delta file tells their
-    // total (a pipe, a spinner). Found only when a bar can be shown.
+    // The bar counts the result's bytes written; a plain delta file tells
+    // their total (a pipe or a compressed delta: a spinner). Found only when
+    // a bar can be shown.
     let when = progress_when(opts);
     let total = progress::can_show(when)
         .then(|| {
@@ -49,39 +51,66 @@ pub fn run(
         })
         .flatten();
     let progress = Progress::start(when, format!("patch {out_name}"), total);
+    let mut delta_reader = compress::open_delta(&delta_input)?;
+    let splice_ok = matches!(delta_reader, Delta::File);
+    let mut source: Box<dyn Read + '_> = match &mut delta_reader {
+        Delta::File => Box::new(&delta_input.file),
+        Delta::Replayed(replayed) => Box::new(replayed),
+        Delta::Compressed(decompressor) => Box::new(decompressor),
+    };
     let options = PatchOptions {
         buffers,
         progress: Some(progress.counter()),
         verify,
     };
-    let stats = match expect_sha256 {
-        None => {
-            rsync_tool_core::patch_file(&basis_input.file, &delta_input.file, out.file(), &options)
-                .map_err(|e| names.blame(e))?
+    let patched = |writer: &mut dyn Write, source: &mut dyn Read| {
+        rsync_tool_core::patch(&basis_input.file, source, writer, &options)
+    };
+    let written_through = out.is_written_through();
+    let (result, digest) = match expect_sha256 {
+        None if splice_ok => {
+            let result = rsync_tool_core::patch_file(
+                &basis_input.file,
+                &delta_input.file,
+                out.file(),
+                &options,
+            );
+            (result, None)
         }
-        Some(expected) => {
-            let written_through = out.is_written_through();
+        None => (patched(out.file(), &mut source), None),
+        Some(_) => {
             let mut writer = HashingWriter::new(out.file());
-            let stats =
-                rsync_tool_core::patch(&basis_input.file, &delta_input.file, &mut writer, &options)
-                    .map_err(|e| names.blame(e))?;
-            let got = writer.finish();
-            if expected != got {
-                let fate = if written_through {
-                    "it was written through already, as a stream cannot be taken back"
-                } else {
-                    "nothing was written"
-                };
-                return Err(Error::new(
-                    ExitStatus::Corrupt,
-                    format!(
-                        "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
-                    ),
-                ));
-            }
-            stats
+            let result = patched(&mut writer, &mut source);
+            (result, Some(writer.finish()))
         }
     };
+    drop(source);
+    let stats = match (result, &mut delta_reader) {
+        (Ok(stats), Delta::Compressed(decompressor)) => {
+            decompressor.finish()?;
+            stats
+        }
+        (Ok(stats), _) => stats,
+        (Err(e), Delta::Compressed(decompressor)) => {
+            return Err(decompressor.failure().unwrap_or_else(|| names.blame(e)));
+        }
+        (Err(e), _) => return Err(names.blame(e)),
+    };
+    if let (Some(expected), Some(got)) = (expect_sha256, digest)
+        && expected != got
+    {
+        let fate = if written_through {
+            "it was written through already, as a stream cannot be taken back"
+        } else {
+            "nothing was written"
+        };
+        return Err(Error::new(
+            ExitStatus::Corrupt,
+            format!(
+                "{out_name}: the result's SHA-256 is {got}, not the expected {expected}; {fate}"
+            ),
+        ));
+    }
     progress.finish();
     out.commit()?;
     if opts.verbose {

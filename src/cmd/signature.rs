@@ -5,7 +5,8 @@ use std::path::Path;
 use rsync_tool_core::{SignatureOptions, StrongHash, StrongLen, WeakSum};
 
 use super::{
-    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, remaining, report,
+    Names, buffers, check_distinct, engine, jobs, output_mode, progress_when, refuse_terminal,
+    remaining, report,
 };
 use crate::cli::{HashArg, Options, RollsumArg};
 use crate::error::{Error, ExitStatus, Result};
@@ -14,6 +15,7 @@ use crate::progress::Progress;
 
 /// Writes the signature of `basis` (stdin if `None`) to `sig` (stdout if `None`).
 pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<()> {
+    refuse_terminal(opts, sig, "a signature")?;
     let input = Input::open(basis, false)?;
     let options = signature_options(opts, input.size())?;
     let (params, warning) = options.params()?;
