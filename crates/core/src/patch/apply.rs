@@ -162,7 +162,9 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
             }
         }
         if parser.is_done() && verifying {
-            after_end.extend_from_slice(&data[..data.len().min(TRAILER_LEN)]);
+            let trailer = &data[..data.len().min(TRAILER_LEN)];
+            after_end.extend_from_slice(trailer);
+            stats.in_bytes += trailer.len() as u64;
         }
     }
     out.flush()
@@ -173,6 +175,7 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
         after_end.resize(TRAILER_LEN, 0);
         let got = io::read(&mut delta, &mut after_end[start..], Role::Delta)?;
         after_end.truncate(start + got);
+        stats.in_bytes += got as u64;
         if got == 0 {
             break;
         }

@@ -241,9 +241,11 @@ fn run(
             }
         }
         after_end.truncate(got);
+        stats.in_bytes += got as u64;
     }
+    // Leave the delta's offset after what was read, as the streaming path does.
     (&*files.delta)
-        .seek(SeekFrom::Start(pos))
+        .seek(SeekFrom::Start(pos + after_end.len() as u64))
         .map_err(|e| Error::io(Role::Delta, "cannot seek past its end", e))?;
     stats.elapsed = started.elapsed();
     Ok(Some((stats, after_end)))
