@@ -16,6 +16,7 @@ mod mutation;
 mod outputs;
 mod pipeline;
 mod progress;
+mod readme;
 mod roundtrip;
 mod signals;
 mod stats;
