@@ -67,11 +67,14 @@ impl Progress {
             When::Auto => Some(DELAY),
             When::Always => Some(Duration::ZERO),
         };
-        let ticker = delay.map(|delay| {
+        // No bar where the system refuses a thread: the work goes on.
+        let ticker = delay.and_then(|delay| {
             let (stop, stopped) = mpsc::channel();
             let shared = Arc::clone(&counter);
-            let thread = thread::spawn(move || tick(&shared, &stopped, delay, &label, total));
-            Ticker { stop, thread }
+            let thread = thread::Builder::new()
+                .spawn(move || tick(&shared, &stopped, delay, &label, total))
+                .ok()?;
+            Some(Ticker { stop, thread })
         });
         Progress { counter, ticker }
     }

@@ -35,11 +35,14 @@ static COMMIT: Mutex<bool> = Mutex::new(false);
 
 /// Installs the handlers: see the module's documentation.
 pub fn install() -> Result<()> {
-    let mut signals =
-        Signals::new(DEADLY).map_err(|e| Error::io("cannot install signal handlers", e))?;
     signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)))
         .map_err(|e| Error::io("cannot install signal handlers", e))?;
-    std::thread::spawn(move || {
+    // The thread first: where the system refuses one (a process limit), the
+    // deadly signals keep their default action, which leaves no unnamed
+    // temporary file behind, rather than being caught with nobody to act.
+    let (give, take) = std::sync::mpsc::channel::<Signals>();
+    let handler = std::thread::Builder::new().spawn(move || {
+        let Ok(mut signals) = take.recv() else { return };
         for signal in signals.forever() {
             let committed = COMMIT.lock().unwrap_or_else(|e| e.into_inner());
             if *committed {
@@ -49,6 +52,11 @@ pub fn install() -> Result<()> {
             die_by(signal);
         }
     });
+    if handler.is_ok() {
+        let signals =
+            Signals::new(DEADLY).map_err(|e| Error::io("cannot install signal handlers", e))?;
+        let _ = give.send(signals);
+    }
     Ok(())
 }
 

@@ -98,3 +98,70 @@ fn every_thread_count_writes_the_same_bytes() {
         }
     }
 }
+
+/// Where the system refuses every new thread (`prlimit --nproc`, as a
+/// container's PID limit does), each command still works with `-j 4`, on
+/// the calling thread alone, and writes what `-j 1` writes. Run as a
+/// non-root user the test creates: root is exempt from the limit.
+#[test]
+fn refused_threads_give_the_same_outputs() {
+    use std::os::unix::fs::PermissionsExt;
+    if crate::outputs::test_user().is_none() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let basis = gen_bytes(31, (5 << 20) + 77);
+    let new = shifting_edits(&basis, 32, 6, 3000);
+    write(d, "basis", &basis);
+    write(d, "new", &new);
+    let tool = tool();
+    let tool = tool.to_str().unwrap();
+    let limited = |args: &[&str]| {
+        let mut argv = vec!["--nproc=1", "--", tool];
+        argv.extend_from_slice(args);
+        let out = crate::outputs::as_user(std::path::Path::new("/usr/bin/prlimit"), &argv, d);
+        assert!(
+            out.status.success(),
+            "{args:?} under --nproc=1: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    limited(&["-j", "4", "signature", "basis", "sig4"]);
+    limited(&[
+        "-j",
+        "4",
+        "delta",
+        "--sha256-file",
+        "sha4",
+        "sig4",
+        "new",
+        "d4",
+    ]);
+    limited(&["-j", "4", "patch", "basis", "d4", "out4"]);
+    for args in [
+        ["-j", "1", "signature", "basis", "sig1"].as_slice(),
+        &[
+            "-j",
+            "1",
+            "delta",
+            "--sha256-file",
+            "sha1",
+            "sig1",
+            "new",
+            "d1",
+        ],
+    ] {
+        run(&tool.as_ref(), args, Input::Null, Some(d)).ok();
+    }
+    assert!(
+        read(&d.join("sig4")) == read(&d.join("sig1")),
+        "signatures differ"
+    );
+    assert!(read(&d.join("d4")) == read(&d.join("d1")), "deltas differ");
+    assert!(read(&d.join("out4")) == new, "patch differs from NEW");
+    let sha = |f: &str| String::from_utf8(read(&d.join(f))).unwrap();
+    assert_eq!(sha("sha4").split(' ').next(), sha("sha1").split(' ').next());
+}

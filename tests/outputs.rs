@@ -27,7 +27,7 @@ const USER: &str = "rsync-tool-test";
 
 /// The uid and gid of a non-root user for permission tests, created once;
 /// None (after a loud warning) when we are not root or cannot create it.
-fn test_user() -> Option<(u32, u32)> {
+pub(crate) fn test_user() -> Option<(u32, u32)> {
     static USER_IDS: OnceLock<Result<(u32, u32), String>> = OnceLock::new();
     let ids = USER_IDS.get_or_init(|| {
         if !is_root() {
@@ -62,7 +62,7 @@ fn is_root() -> bool {
 }
 
 /// Runs `prog ARGS` in `dir` as the test user.
-fn as_user(prog: &Path, args: &[&str], dir: &Path) -> Output {
+pub(crate) fn as_user(prog: &Path, args: &[&str], dir: &Path) -> Output {
     let (uid, gid) = test_user().expect("test user");
     Command::new("setpriv")
         .arg(format!("--reuid={uid}"))

@@ -102,14 +102,20 @@ pub fn run(
             .saturating_sub(start);
         let stop = AtomicBool::new(false);
         let (result, hashed) = std::thread::scope(|scope| {
+            let hash = || sha256_of_file(&new_input.file, start, len, &stop);
+            // Beside the delta on a thread of its own, or after it where the
+            // system refuses one.
             let hashing = sha_out
                 .is_some()
-                .then(|| scope.spawn(|| sha256_of_file(&new_input.file, start, len, &stop)));
+                .then(|| std::thread::Builder::new().spawn_scoped(scope, hash));
             let result = signature.delta_file(&new_input.file, &mut writer, &options);
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
-            let hashed = hashing.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let hashed = hashing.map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => hash(),
+            });
             (result, hashed)
         });
         let (stats, matching) = result.map_err(|e| names.blame(e))?;

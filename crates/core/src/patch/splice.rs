@@ -73,9 +73,10 @@ pub(crate) struct Spliced {
 }
 
 /// Applies the delta, hashing the result if `verify`. `Ok(None)` means the
-/// kernel cannot splice between these files, found before anything was
-/// written: the caller patches another way. On success the delta's file
-/// offset is left after its END command.
+/// kernel cannot splice between these files (or no thread can be had to
+/// verify beside it), found before anything was written: the caller patches
+/// another way. On success the delta's file offset is left after its END
+/// command and the bytes after it that were read.
 pub(crate) fn apply(
     files: &Files,
     progress: Option<&AtomicU64>,
@@ -94,7 +95,13 @@ pub(crate) fn apply(
         .map_err(|e| Error::io(Role::Output, "cannot find the write position", e))?;
     std::thread::scope(|scope| {
         let (written, drained) = channel();
-        let hashing = scope.spawn(move || hash_behind(files.out, out_start, drained));
+        let hashing = std::thread::Builder::new()
+            .spawn_scoped(scope, move || hash_behind(files.out, out_start, drained));
+        // No thread to verify beside the splice (a process limit): the
+        // caller's streaming patch hashes as it writes.
+        let Ok(hashing) = hashing else {
+            return Ok(None);
+        };
         let done = run(files, progress, Some(written));
         let hashed = hashing
             .join()
