@@ -154,7 +154,7 @@ fn refused_threads_give_the_same_outputs() {
             "d1",
         ],
     ] {
-        run(&tool.as_ref(), args, Input::Null, Some(d)).ok();
+        run(tool.as_ref(), args, Input::Null, Some(d)).ok();
     }
     assert!(
         read(&d.join("sig4")) == read(&d.join("sig1")),
