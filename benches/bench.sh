@@ -16,7 +16,8 @@
 #               reused by later runs (default: a mktemp -d, removed on exit)
 #
 # Rows: signature / delta (edited, unrelated, identical NEW) / patch on a
-# 256 MiB random basis (64 MiB with --quick), signature and delta edited of
+# 256 MiB random basis (64 MiB with --quick; patch of rdiff's delta, and
+# "verified": of rsync-tool's delta, whose trailer it checks), signature and delta edited of
 # it again with rsync-tool -j 1 (the notes give the default -j's speed-up),
 # a cp floor for patch, 1 KiB and 1 MiB signature/delta/patch, then
 # signature / delta / patch on real-shaped data (row names in quotes, for
@@ -243,6 +244,18 @@ ref_delta() {
 	printf '%s\n' "$f"
 }
 
+# the edited pair's delta made by rsync-tool, ending with its verification
+# trailer: rdiff ignores the trailer, rsync-tool checks the result against it
+our_delta() {
+	local sz=$1 f=$OUT/ourdelta.$1 s n
+	if [[ ! -e $f ]]; then
+		s=$(sig ours "$sz")
+		n=$(new edited "$sz")
+		"$OURS" -f delta "$s" "$n" "$f"
+	fi
+	printf '%s\n' "$f"
+}
+
 # make all inputs of a row exist before timing, then flush them to disk so
 # writeback of fresh data does not land inside timed runs (the page cache
 # stays warm; the warm-up run re-reads anything that was evicted)
@@ -371,7 +384,9 @@ row_delta() {
 	fi
 }
 
-# row_patch SIZE ROWNAME
+# row_patch SIZE ROWNAME [verified]: both tools patch rdiff's delta (nothing
+# to verify), or with "verified" rsync-tool's delta, whose trailer rsync-tool
+# checks: the cost of verification is the difference of the two rows
 row_patch() {
 	local sz=$1 row=$2 b n d
 	BOPT=()
@@ -379,7 +394,11 @@ row_patch() {
 	want "$row" || return 0
 	b=$(basis "$sz")
 	n=$(new edited "$sz")
-	d=$(ref_delta "$sz")
+	if [[ ${3:-} == verified ]]; then
+		d=$(our_delta "$sz")
+	else
+		d=$(ref_delta "$sz")
+	fi
 	patch_row "$row" "$b" "$n" "$d" "$OUT/patched.rdiff.$sz" "$OUT/patched.ours.$sz"
 }
 
@@ -505,7 +524,7 @@ row_sparse() {
 }
 
 # drop one size's big outputs once its rows are done
-tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/delta.*."$1"-j* "$OUT"/patched.*."$1"; }
+tidy() { rm -f "$OUT"/delta.*."$1" "$OUT"/delta.*."$1"-j* "$OUT"/patched.*."$1" "$OUT/ourdelta.$1"; }
 
 # ---------------------------------------------------------------- run
 START=$(date +%s)
@@ -518,6 +537,7 @@ row_delta edited "$MAIN" "delta edited $MAIN -j 1" -j 1
 row_delta unrelated "$MAIN" "delta unrelated $MAIN"
 row_delta identical "$MAIN" "delta identical $MAIN"
 row_patch "$MAIN" "patch edited $MAIN"
+row_patch "$MAIN" "patch edited $MAIN verified" verified
 row_cp "$MAIN"
 tidy "$MAIN"
 for sz in 1K 1M; do
@@ -534,6 +554,7 @@ if ((BIG)); then
 	row_signature 1G
 	row_delta edited 1G "delta edited 1G"
 	row_patch 1G "patch edited 1G"
+	row_patch 1G "patch edited 1G verified" verified
 	tidy 1G
 	row_sparse
 fi
