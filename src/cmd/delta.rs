@@ -50,6 +50,7 @@ pub fn run(
         engine: engine(opts),
         progress: None,
         trailer,
+        cancel: None,
     };
     // Outputs are opened once the signature is in memory: a signature too
     // big for it fails before anything is created.

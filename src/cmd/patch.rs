@@ -53,6 +53,7 @@ pub fn run(
         buffers,
         progress: Some(progress.counter()),
         verify,
+        cancel: None,
     };
     let stats = match expect_sha256 {
         None => {
