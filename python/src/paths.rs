@@ -254,11 +254,12 @@ pub fn delta_file(
         Some(path) => Some(open_output(py, path, force)?),
         None => None,
     };
+    let cancel = Cancel::default();
     let options = DeltaOptions {
         jobs,
+        cancel: Some(cancel.core()),
         ..DeltaOptions::default()
     };
-    let cancel = Cancel::default();
     let worker_cancel = cancel.clone();
     let new_name = new.as_os_str().as_bytes().to_vec();
     let result = run::detached(py, &cancel, move || {
@@ -377,7 +378,10 @@ pub fn patch_file(
     let cancel = Cancel::default();
     let worker_cancel = cancel.clone();
     let result = run::detached(py, &cancel, move || {
-        let options = PatchOptions::default();
+        let options = PatchOptions {
+            cancel: Some(worker_cancel.core()),
+            ..PatchOptions::default()
+        };
         match expected {
             None => {
                 rsync_tool_core::patch_file(&basis_file, &delta_file, output.as_file(), &options)
