@@ -98,6 +98,12 @@ impl Error {
         }
     }
 
+    /// Marks (or not) a write to a reader that went away.
+    pub fn broken_pipe(mut self, broken_pipe: bool) -> Error {
+        self.broken_pipe = broken_pipe;
+        self
+    }
+
     /// A library error, prefixed with the name of the file at fault.
     pub fn about(name: &str, err: rsync_tool_core::Error) -> Error {
         let mut error = Error::from(err);

@@ -65,6 +65,25 @@ pub fn io_error(py: Python<'_>, what: &str, name: &str, err: &io::Error) -> PyEr
     exc
 }
 
+/// An output's failure (opening, committing): `OutputExistsError` when the
+/// output exists or appeared meanwhile, else `LibrsyncIOError`; `errno` and
+/// `filename` set when the system gave an error number.
+pub fn output_error(py: Python<'_>, err: &rsync_tool_output::Error) -> PyErr {
+    let class = match err.kind() {
+        rsync_tool_output::ErrorKind::Exists | rsync_tool_output::ErrorKind::Appeared => {
+            "OutputExistsError"
+        }
+        _ => "LibrsyncIOError",
+    };
+    let exc = raise(py, class, err.to_string(), Status::Io.code());
+    if let Some(errno) = err.io_error().and_then(io::Error::raw_os_error) {
+        let value = exc.value(py);
+        let _ = value.setattr("errno", errno);
+        let _ = value.setattr("filename", err.name());
+    }
+    exc
+}
+
 /// Where a Python exception raised inside an engine callback waits until the
 /// engine has unwound; it then wins over the engine's own error.
 #[derive(Default)]

@@ -17,7 +17,6 @@ use rsync_tool_core::{DeltaOptions, Error, PatchOptions};
 mod data;
 mod errors;
 mod fileio;
-mod output;
 mod paths;
 mod pyio;
 mod run;

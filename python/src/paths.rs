@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
 use rsync_tool_core::{DeltaOptions, Error, PatchOptions, Role, Signature, Status};
+use rsync_tool_output::{self as output, NoHooks, Output};
 use sha2::{Digest, Sha256};
 
 use crate::data::{bad_parameter, signature_options};
 use crate::errors;
-use crate::output::{Output, OutputError};
 use crate::pyio::PY_IO_BUFFER;
 use crate::run::{self, Cancel, Cancellable};
 use crate::sig::{self, PySignature, Shared};
@@ -44,7 +44,8 @@ impl Names {
 /// What a worker thread reports: done, an engine error, or an output error.
 enum Failure {
     Engine(Error),
-    Output(OutputError),
+    Output(output::Error),
+    Write { name: String, err: io::Error },
     Mismatch(String),
 }
 
@@ -52,7 +53,8 @@ impl Failure {
     fn raise(self, py: Python<'_>, names: &Names) -> PyErr {
         match self {
             Failure::Engine(err) => errors::from_core(py, &err, names.of(err.role())),
-            Failure::Output(e) => errors::io_error(py, e.what, &names.output, &e.err),
+            Failure::Output(e) => errors::output_error(py, &e),
+            Failure::Write { name, err } => errors::io_error(py, "write failed", &name, &err),
             Failure::Mismatch(message) => errors::raise(
                 py,
                 "CorruptError",
@@ -82,8 +84,21 @@ fn open_input(py: Python<'_>, path: &Path) -> PyResult<File> {
     Ok(file)
 }
 
+/// Opens an output as the CLI does (the same crate): a temporary file put
+/// in place by [`output::commit`], never over a file that exists (or
+/// appears meanwhile) unless `force`; with it, the replaced file's owner,
+/// group, mode and extended attributes are kept, and where nothing can be
+/// made beside it the result is built elsewhere and written into it at the
+/// end. Python needs no signal hooks: Ctrl-C comes as an exception, and a
+/// dropped output removes its temporary file.
 fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
-    Output::open(path, force).map_err(|e| errors::io_error(py, e.what, &name(path), &e.err))
+    let options = output::Options {
+        force,
+        inplace: false,
+        overwrite_hint: "pass force=True to overwrite",
+        hooks: &NoHooks,
+    };
+    Output::open(path, options).map_err(|e| errors::output_error(py, &e))
 }
 
 /// The size of a regular file, `None` for a pipe or device.
@@ -135,7 +150,7 @@ pub fn signature_file(
     let worker_cancel = cancel.clone();
     let result = run::detached(py, &cancel, move || {
         let writer = Cancellable {
-            inner: out.file(),
+            inner: out.as_file(),
             cancel: worker_cancel,
         };
         rsync_tool_core::signature(reader, writer, &options).map_err(Failure::Engine)?;
@@ -212,7 +227,13 @@ pub fn delta_file(
         output: name(&delta),
         ..Names::default()
     };
-    if sha256_file.as_deref() == Some(delta.as_path()) {
+    let same_place = |a: &Path, b: &Path| {
+        a == b || output::where_written(a).is_some_and(|w| Some(w) == output::where_written(b))
+    };
+    if sha256_file
+        .as_deref()
+        .is_some_and(|s| same_place(s, &delta))
+    {
         return Err(bad_parameter(
             py,
             "sha256_file is the delta output; name another file".to_string(),
@@ -233,12 +254,12 @@ pub fn delta_file(
         Some(path) => Some(open_output(py, path, force)?),
         None => None,
     };
-    let sha_name = sha256_file.as_deref().map(name).unwrap_or_default();
+    let cancel = Cancel::default();
     let options = DeltaOptions {
         jobs,
+        cancel: Some(cancel.core()),
         ..DeltaOptions::default()
     };
-    let cancel = Cancel::default();
     let worker_cancel = cancel.clone();
     let new_name = new.as_os_str().as_bytes().to_vec();
     let result = run::detached(py, &cancel, move || {
@@ -256,7 +277,7 @@ pub fn delta_file(
             (None, None) => unreachable!("a signature is either loaded or a file"),
         };
         let writer = Cancellable {
-            inner: out.file(),
+            inner: out.as_file(),
             cancel: worker_cancel,
         };
         let stop = AtomicBool::new(false);
@@ -278,26 +299,19 @@ pub fn delta_file(
                 .map_err(|e| Failure::Engine(Error::io(Role::New, "read failed", e)))?
                 .unwrap_or_default();
             let line = sha256sum_line(&digest, &new_name);
-            sha_out.file().write_all(&line).map_err(|err| {
-                Failure::Output(OutputError {
-                    what: "write failed",
+            sha_out
+                .as_file()
+                .write_all(&line)
+                .map_err(|err| Failure::Write {
+                    name: sha_out.name().to_string(),
                     err,
-                })
-            })?;
-            out.commit().map_err(Failure::Output)?;
-            sha_out.commit().map_err(|e| {
-                Failure::Output(OutputError {
-                    what: "cannot put the SHA-256 file in place",
-                    err: e.err,
-                })
-            })
+                })?;
+            // Both in place, or neither.
+            output::commit(vec![out, sha_out]).map_err(Failure::Output)
         } else {
             out.commit().map_err(Failure::Output)
         }
     })?;
-    if !sha_name.is_empty() {
-        names.output = format!("{} / {sha_name}", names.output);
-    }
     result.map_err(|f| f.raise(py, &names))
 }
 
@@ -364,17 +378,20 @@ pub fn patch_file(
     let cancel = Cancel::default();
     let worker_cancel = cancel.clone();
     let result = run::detached(py, &cancel, move || {
-        let options = PatchOptions::default();
+        let options = PatchOptions {
+            cancel: Some(worker_cancel.core()),
+            ..PatchOptions::default()
+        };
         match expected {
             None => {
-                rsync_tool_core::patch_file(&basis_file, &delta_file, output.file(), &options)
+                rsync_tool_core::patch_file(&basis_file, &delta_file, output.as_file(), &options)
                     .map_err(Failure::Engine)?;
             }
             Some(expected) => {
                 let written_through = output.is_written_through();
                 let mut writer = HashingWriter {
                     inner: Cancellable {
-                        inner: output.file(),
+                        inner: output.as_file(),
                         cancel: worker_cancel.clone(),
                     },
                     hasher: Sha256::new(),

@@ -26,6 +26,12 @@ impl Cancel {
         self.0.store(true, Ordering::Relaxed);
     }
 
+    /// The same flag for the core's options: the engine checks it once per
+    /// buffer, also where it reads or writes files itself.
+    pub fn core(&self) -> rsync_tool_core::Cancel {
+        self.0.clone().into()
+    }
+
     pub fn check(&self) -> io::Result<()> {
         if self.0.load(Ordering::Relaxed) {
             Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"))

@@ -278,7 +278,11 @@ def files(tmp_path):
 
 
 def leftovers(directory):
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+    return sorted(
+        p.name
+        for p in directory.iterdir()
+        if p.name.endswith(".tmp") or p.name.startswith(".rsync-tool.")
+    )
 
 
 @pytest.mark.parametrize("as_str", [False, True])

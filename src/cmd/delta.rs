@@ -37,8 +37,8 @@ pub fn run(
         check_sha256_file(path, delta)?;
     }
     let mode = output_mode(opts);
-    Output::precheck(delta, mode)?;
-    Output::precheck(sha256_file, mode)?;
+    crate::fs::precheck_output(delta, mode)?;
+    crate::fs::precheck_output(sha256_file, mode)?;
     let delta_name = delta
         .filter(|p| p.as_os_str() != "-")
         .map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
@@ -55,13 +55,14 @@ pub fn run(
         engine: engine(opts),
         progress: None,
         trailer,
+        cancel: None,
     };
     // Outputs are opened once the signature is in memory: a signature too
     // big for it fails before anything is created.
     let mut signature = Signature::load(&sig_input.file, &options).map_err(|e| names.blame(e))?;
-    let mut out = Output::open(delta, mode)?;
+    let mut out = crate::fs::open_output(delta, mode)?;
     let mut sha_out = sha256_file
-        .map(|path| Output::open(Some(path), mode))
+        .map(|path| crate::fs::open_output(Some(path), mode))
         .transpose()?;
     let outputs: Vec<&Output> = std::iter::once(&out).chain(sha_out.as_ref()).collect();
     check_distinct(opts, &[&sig_input, &new_input], &outputs, None)?;

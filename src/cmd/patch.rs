@@ -12,7 +12,7 @@ use super::{Names, buffers, check_distinct, output_mode, progress_when, report};
 use crate::cli::Options;
 use crate::compress::{self, Delta};
 use crate::error::{Error, ExitStatus, Result};
-use crate::fs::{Input, Output};
+use crate::fs::Input;
 use crate::progress::{self, Progress};
 use crate::sha256::{HashingWriter, Sha256Digest};
 
@@ -28,7 +28,7 @@ pub fn run(
 ) -> Result<()> {
     let basis_input = Input::open(Some(basis), true)?;
     let delta_input = Input::open(delta, false)?;
-    let mut out = Output::open(new, output_mode(opts))?;
+    let mut out = crate::fs::open_output(new, output_mode(opts))?;
     check_distinct(opts, &[&basis_input, &delta_input], &[&out], Some((0, 0)))?;
     let out_name = out.name().to_string();
     let names = Names {
@@ -62,6 +62,7 @@ pub fn run(
         buffers,
         progress: Some(progress.counter()),
         verify,
+        cancel: None,
     };
     let patched = |writer: &mut dyn Write, source: &mut dyn Read| {
         rsync_tool_core::patch(&basis_input.file, source, writer, &options)

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::cli::{HashArg, Options, RollsumArg};
 use crate::error::{Error, ExitStatus, Result};
-use crate::fs::{Input, Output};
+use crate::fs::Input;
 use crate::progress::Progress;
 
 /// Writes the signature of `basis` (stdin if `None`) to `sig` (stdout if `None`).
@@ -32,7 +32,7 @@ pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<(
             params.strong_len
         );
     }
-    let mut out = Output::open(sig, output_mode(opts))?;
+    let mut out = crate::fs::open_output(sig, output_mode(opts))?;
     check_distinct(opts, &[&input], &[&out], None)?;
     let out_name = out.name().to_string();
     let names = Names {

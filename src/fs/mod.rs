@@ -6,3 +6,4 @@ mod output;
 
 pub use input::Input;
 pub use output::{Output, OutputMode, commit, was_closed_at_start, where_written};
+pub use output::{open as open_output, precheck as precheck_output};

@@ -1,38 +1,16 @@
-//! Outputs that are never half-written and never clobbered by accident.
-//!
-//! A regular-file output is written to a temporary file: unnamed
-//! (`O_TMPFILE`) in the target's directory where the file system has it, so
-//! that no death (`kill -9`, the OOM killer) can leave it behind; a named
-//! one there otherwise. [`commit`] puts it in place with a few system calls
-//! and never a copy of the data: `linkat` to the name, which fails if a file
-//! appeared there meanwhile (no `-f`), or a rename (`-f`), by
-//! `RENAME_EXCHANGE` where it can be undone should a second output fail.
-//!
-//! Where nothing can be put beside the target (`-f` over a writable file in
-//! a directory we can't write, a sticky directory, a bind-mounted file) the
-//! complete result is built in a temporary file elsewhere and copied into
-//! the existing file only at the end, as `--inplace` always does.
-//!
-//! Outputs that are not regular files (stdout, a FIFO, `/dev/null`, bash's
-//! `>(...)`) are written through, as rdiff does.
+//! Outputs that are never half-written and never clobbered by accident:
+//! the `rsync-tool-output` crate (shared with the Python package), given
+//! the command line's hooks (named temporaries removed and a commit under
+//! way finished when a signal ends the run; `-v`'s remarks) and its
+//! spellings (`-` for stdout, "use -f to overwrite").
 
-use std::ffi::{OsStr, OsString};
-use std::fs::{self, File};
-use std::io::{self, Seek, SeekFrom, Write};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
-use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
-use rustix::io::Errno;
+use rsync_tool_output::{self as output, Hooks};
+pub use rsync_tool_output::{Output, was_closed_at_start, where_written};
 
 use crate::error::{Error, ExitStatus, Result};
 use crate::signals;
-
-/// Mode of a new output before the umask, as rdiff's `fopen` gives.
-const NEW_FILE_MODE: u32 = 0o666;
 
 /// How an output may treat an existing file.
 #[derive(Clone, Copy, Debug, Default)]
@@ -45,662 +23,82 @@ pub struct OutputMode {
     pub verbose: bool,
 }
 
-/// Where a command writes its result.
-pub struct Output {
-    name: String,
-    kind: Kind,
+/// The command line's hooks: see the module's documentation.
+struct CliHooks {
     verbose: bool,
 }
 
-enum Kind {
-    /// Written directly: stdout, a FIFO, a character device.
-    Through(File),
-    /// A temporary file put in place by [`commit`].
-    Staged(Staged),
-}
+static QUIET: CliHooks = CliHooks { verbose: false };
+static VERBOSE: CliHooks = CliHooks { verbose: true };
 
-struct Staged {
-    /// The temporary file holding the result.
-    file: File,
-    /// Its name, when it has one (no `O_TMPFILE`): registered for removal.
-    named: Option<TempName>,
-    /// Where the result goes.
-    place: Place,
-    /// The existing target, opened for writing (`-f` over a file).
-    target: Option<File>,
-}
-
-enum Place {
-    /// Linked or renamed to `name` in `dir`.
-    Beside {
-        dir: File,
-        name: OsString,
-        replace: bool,
-    },
-    /// Copied into `target` at the end.
-    Into,
-}
-
-/// A named temporary file in `dir`, removed when dropped unless taken.
-struct TempName {
-    dir: File,
-    name: OsString,
-    path: PathBuf,
-}
-
-impl Drop for TempName {
-    fn drop(&mut self) {
-        let _ = rustix::fs::unlinkat(&self.dir, self.name.as_os_str(), AtFlags::empty());
-        signals::set_pending(self.path.clone(), false);
-    }
-}
-
-/// A short name for a temporary file (it must fit beside a 255-byte name).
-fn temp_name() -> OsString {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 32);
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    x ^= COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    OsString::from(format!(".rsync-tool.{:012x}", x & 0xffff_ffff_ffff))
-}
-
-/// True where unnamed temporary files can be given a name: `/proc` lets
-/// `linkat` reach an open descriptor.
-fn can_link_unnamed() -> bool {
-    Path::new("/proc/self/fd").is_dir()
-}
-
-/// Opens `path` as a directory handle for the `*at` calls.
-fn open_dir(path: &Path) -> io::Result<File> {
-    let fd = rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    Ok(File::from(fd))
-}
-
-/// A temporary file in `dir` with `mode` (before the umask): unnamed where
-/// possible, named (and registered for removal) otherwise.
-fn create_temp(dir: &File, dir_path: &Path, mode: u32) -> io::Result<(File, Option<TempName>)> {
-    let mode = Mode::from_raw_mode(mode);
-    if can_link_unnamed() {
-        match rustix::fs::openat(
-            dir,
-            ".",
-            OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
-            mode,
-        ) {
-            Ok(fd) => return Ok((File::from(fd), None)),
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOENT) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    for _ in 0..100 {
-        let name = temp_name();
-        let path = dir_path.join(&name);
-        signals::set_pending(path.clone(), true);
-        match rustix::fs::openat(
-            dir,
-            name.as_os_str(),
-            OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC,
-            mode,
-        ) {
-            Ok(fd) => {
-                let dir = dir.try_clone()?;
-                return Ok((File::from(fd), Some(TempName { dir, name, path })));
-            }
-            Err(Errno::EXIST) => signals::set_pending(path, false),
-            Err(e) => {
-                signals::set_pending(path, false);
-                return Err(e.into());
-            }
-        }
-    }
-    Err(io::Error::from(io::ErrorKind::AlreadyExists))
-}
-
-/// Follows `path` through symlinks to the file it names, which need not
-/// exist (a dangling link names its target, as rdiff's `fopen` creates it).
-fn resolve(path: &Path) -> io::Result<PathBuf> {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = fs::read_link(&path)?;
-                path = match path.parent() {
-                    Some(dir) => dir.join(link),
-                    None => link,
-                };
-            }
-            _ => return Ok(path),
-        }
-    }
-    Err(io::Error::from_raw_os_error(Errno::LOOP.raw_os_error()))
-}
-
-/// Where `path` puts a file: its directory's canonical path and its name,
-/// after following symlinks; so `./D`, `D` and a link to `D` compare equal
-/// before any of them exists.
-pub fn where_written(path: &Path) -> Option<PathBuf> {
-    let path = resolve(path).ok()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    Some(fs::canonicalize(dir).ok()?.join(path.file_name()?))
-}
-
-/// True when `fd` is the `/dev/null` that Rust's runtime opens (read-write)
-/// in place of a standard descriptor the process was started without
-/// (`>&-`, `<&-`); a shell's `</dev/null` or `>/dev/null` is one-way.
-pub fn was_closed_at_start(fd: BorrowedFd<'_>) -> bool {
-    let Ok(stat) = rustix::fs::fstat(fd) else {
-        return true;
-    };
-    let dev_null = FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
-        && rustix::fs::major(stat.st_rdev) == 1
-        && rustix::fs::minor(stat.st_rdev) == 3;
-    dev_null
-        && rustix::fs::fcntl_getfl(fd).is_ok_and(|flags| flags & OFlags::RWMODE == OFlags::RDWR)
-}
-
-impl Output {
-    /// Fails early, before any work, when `path` exists and `-f` is not
-    /// given; [`Output::open`] and [`commit`] check again.
-    pub fn precheck(path: Option<&Path>, mode: OutputMode) -> Result<()> {
-        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
-            return Ok(());
-        };
-        if !mode.force && fs::metadata(path).is_ok() {
-            return Err(exists(&path.display().to_string()));
-        }
-        Ok(())
+impl Hooks for CliHooks {
+    fn temp_created(&self, path: &Path) {
+        signals::set_pending(path.to_path_buf(), true);
     }
 
-    /// Opens the output named by `path` (`None` or `-`: stdout). An existing
-    /// path is an error unless `-f` is given.
-    pub fn open(path: Option<&Path>, mode: OutputMode) -> Result<Output> {
-        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
-            let stdout = io::stdout();
-            if was_closed_at_start(stdout.as_fd()) {
-                return Err(Error::new(ExitStatus::Io, "stdout: is closed"));
-            }
-            let stdout = stdout
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(|e| Error::io("stdout: cannot write", e))?;
-            return Ok(Output {
-                name: "stdout".to_string(),
-                kind: Kind::Through(File::from(stdout)),
-                verbose: mode.verbose,
-            });
-        };
-        let name = path.display().to_string();
-        let cannot_write = |e| Error::io(format_args!("{name}: cannot write"), e);
-        let target_path = resolve(path).map_err(cannot_write)?;
-        let existing = match fs::metadata(&target_path) {
-            Ok(meta) => Some(meta),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(cannot_write(e)),
-        };
-        let verbose = mode.verbose;
-        let Some(meta) = existing else {
-            let (dir, dir_path, file_name) = parent_of(&target_path).map_err(cannot_write)?;
-            let (file, named) = create_temp(&dir, &dir_path, NEW_FILE_MODE)
-                .map_err(|e| Error::io(format_args!("{name}: cannot create"), e))?;
-            return Ok(Output {
-                name,
-                kind: Kind::Staged(Staged {
-                    file,
-                    named,
-                    place: Place::Beside {
-                        dir,
-                        name: file_name,
-                        replace: mode.force,
-                    },
-                    target: None,
-                }),
-                verbose,
-            });
-        };
-        if !mode.force {
-            return Err(exists(&name));
-        }
-        if meta.is_dir() {
-            return Err(Error::new(
-                ExitStatus::Io,
-                format!("{name}: is a directory"),
-            ));
-        }
-        // As rdiff's fopen: write permission on the file itself is needed.
-        let target = fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NOCTTY)
-            .open(&target_path)
-            .map_err(cannot_write)?;
-        if !meta.is_file() {
-            return Ok(Output {
-                name,
-                kind: Kind::Through(target),
-                verbose,
-            });
-        }
-        let (dir, dir_path, file_name) = parent_of(&target_path).map_err(cannot_write)?;
-        if !mode.inplace {
-            match create_temp(&dir, &dir_path, 0o600) {
-                Ok((file, named)) => {
-                    keep_metadata(&target, &file, &meta).map_err(|e| {
-                        Error::io(format_args!("{name}: cannot set permissions"), e)
-                    })?;
-                    return Ok(Output {
-                        name,
-                        kind: Kind::Staged(Staged {
-                            file,
-                            named,
-                            place: Place::Beside {
-                                dir,
-                                name: file_name,
-                                replace: true,
-                            },
-                            target: Some(target),
-                        }),
-                        verbose,
-                    });
-                }
-                Err(e) if verbose => crate::errln!(
-                    "rsync-tool: {name}: cannot make a file beside it ({}); building the result elsewhere, to write into it at the end",
-                    crate::error::plain_io_message(&e)
-                ),
-                Err(_) => {}
-            }
-        }
-        let (file, named) = create_temp(&dir, &dir_path, 0o600)
-            .or_else(|_| {
-                let tmp = std::env::temp_dir();
-                create_temp(&open_dir(&tmp)?, &tmp, 0o600)
-            })
-            .map_err(|e| Error::io(format_args!("{name}: cannot create a temporary file"), e))?;
-        Ok(Output {
-            name,
-            kind: Kind::Staged(Staged {
-                file,
-                named,
-                place: Place::Into,
-                target: Some(target),
-            }),
-            verbose,
-        })
+    fn temp_gone(&self, path: &Path) {
+        signals::set_pending(path.to_path_buf(), false);
     }
 
-    /// The name to show in messages.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// True when the output is written as it goes (stdout, a FIFO, a
-    /// device), so that what is written cannot be taken back.
-    pub fn is_written_through(&self) -> bool {
-        matches!(self.kind, Kind::Through(_))
-    }
-
-    /// Device and inode of the file this output replaces or writes, if any.
-    pub fn id(&self) -> Option<(u64, u64)> {
-        let file = match &self.kind {
-            Kind::Through(file) => file,
-            Kind::Staged(staged) => staged.target.as_ref()?,
-        };
-        let meta = file.metadata().ok()?;
-        meta.is_file().then(|| (meta.dev(), meta.ino()))
-    }
-
-    /// True when `--inplace` or a fallback writes into the existing file.
-    pub fn writes_into_target(&self) -> bool {
-        matches!(
-            &self.kind,
-            Kind::Staged(Staged {
-                place: Place::Into,
-                ..
-            })
-        )
-    }
-
-    /// The file to write to.
-    pub fn file(&mut self) -> &mut File {
-        match &mut self.kind {
-            Kind::Through(file) => file,
-            Kind::Staged(staged) => &mut staged.file,
+    /// Signals wait until the commit is over, and once it is in place the
+    /// run reports success.
+    fn commit(&self, place: &mut dyn FnMut() -> bool) {
+        let guard = signals::commit_guard();
+        if place() {
+            guard.committed();
         }
     }
 
-    /// Puts a finished output in place (see [`commit`]).
-    pub fn commit(self) -> Result<()> {
-        commit(vec![self])
-    }
-}
-
-fn exists(name: &str) -> Error {
-    Error::new(
-        ExitStatus::Io,
-        format!("{name}: output exists (use -f to overwrite)"),
-    )
-}
-
-/// The directory of `path` (opened), its path, and the file's name in it.
-fn parent_of(path: &Path) -> io::Result<(File, PathBuf, OsString)> {
-    let dir_path = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?
-        .to_os_string();
-    Ok((open_dir(&dir_path)?, dir_path, name))
-}
-
-/// Gives `file` the owner, group, mode and extended attributes of the file
-/// it replaces; setuid and setgid are dropped if the owner can't be kept.
-fn keep_metadata(old: &File, file: &File, meta: &fs::Metadata) -> io::Result<()> {
-    let mut mode = meta.mode() & 0o7777;
-    let owner = rustix::fs::fchown(
-        file,
-        Some(rustix::fs::Uid::from_raw(meta.uid())),
-        Some(rustix::fs::Gid::from_raw(meta.gid())),
-    );
-    if owner.is_err() {
-        mode &= !0o6000;
-    }
-    rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
-    copy_xattrs(old, file);
-    Ok(())
-}
-
-/// Copies what extended attributes it can (none where the file system has
-/// none, or where we may not set them).
-fn copy_xattrs(from: &File, to: &File) {
-    let Ok(len) = rustix::fs::flistxattr_query(from) else {
-        return;
-    };
-    let mut names = vec![0u8; len];
-    let Ok(len) = rustix::fs::flistxattr(from, &mut names[..]) else {
-        return;
-    };
-    for attr in names[..len].split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let attr = OsStr::from_bytes(attr);
-        let Ok(size) = rustix::fs::fgetxattr_query(from, attr) else {
-            continue;
-        };
-        let mut value = vec![0u8; size];
-        if let Ok(size) = rustix::fs::fgetxattr(from, attr, &mut value[..]) {
-            let _ =
-                rustix::fs::fsetxattr(to, attr, &value[..size], rustix::fs::XattrFlags::empty());
+    fn notice(&self, message: &str) {
+        if self.verbose {
+            crate::errln!("rsync-tool: {message}");
         }
     }
 }
 
-/// How to take back a step of a commit, if a later one fails.
-enum Undo {
-    /// We created `name`: unlink it.
-    Unlink { dir: File, name: OsString },
-    /// We swapped `name` with the old file, now at `old`: swap back; when
-    /// all went well, `old` is unlinked.
-    Exchanged {
-        dir: File,
-        name: OsString,
-        old: OsString,
-    },
-    /// Written into an existing file: cannot be taken back.
-    Written,
-    /// Nothing to take back (written through).
-    Nothing,
-}
-
-/// Puts finished outputs in place, all or none where that can be: each is
-/// linked or swapped into place, and if one fails those already placed are
-/// put back. Writing into an existing file (no other way) is done last and
-/// cannot be taken back; the error then says what was written. Signals wait
-/// until the commit is over, and once it is the run reports success.
-pub fn commit(mut outputs: Vec<Output>) -> Result<()> {
-    for out in &mut outputs {
-        if let Kind::Through(file) = &mut out.kind {
-            file.flush()
-                .map_err(|e| Error::io(format_args!("{}: write failed", out.name), e))?;
-        }
-    }
-    // The ones that can be undone first.
-    outputs.sort_by_key(Output::writes_into_target);
-    let guard = signals::commit_guard();
-    let mut done: Vec<(String, Undo)> = Vec::new();
-    for out in outputs {
-        let name = out.name.clone();
-        match out.place() {
-            Ok(undo) => done.push((name, undo)),
-            Err(err) => {
-                let mut written = Vec::new();
-                for (name, undo) in done.into_iter().rev() {
-                    if !undo.take_back() {
-                        written.push(name);
-                    }
-                }
-                if written.is_empty() {
-                    return Err(err);
-                }
-                return Err(Error::new(
-                    err.status(),
-                    format!("{err}; {} was written nevertheless", written.join(", ")),
-                ));
-            }
-        }
-    }
-    for (_, undo) in done {
-        undo.finish();
-    }
-    guard.committed();
-    Ok(())
-}
-
-/// Errors of a rename that mean "not here": the result is written into the
-/// existing file instead (sticky directory, bind mount, no write permission
-/// on the directory, a read-only directory entry).
-fn rename_impossible(e: Errno) -> bool {
-    matches!(e, Errno::PERM | Errno::ACCESS | Errno::BUSY | Errno::XDEV)
-}
-
-impl Output {
-    fn place(self) -> Result<Undo> {
-        let name = self.name;
-        let verbose = self.verbose;
-        let staged = match self.kind {
-            Kind::Through(_) => return Ok(Undo::Nothing),
-            Kind::Staged(staged) => staged,
-        };
-        let Staged {
-            mut file,
-            named,
-            place,
-            target,
-        } = staged;
-        let (dir, file_name, replace) = match place {
-            Place::Into => {
-                let target = target.expect("writing into a file needs it open");
-                write_into(&mut file, target).map_err(|e| {
-                    Error::io(format_args!("{name}: cannot write the result into it"), e)
-                })?;
-                drop(named);
-                return Ok(Undo::Written);
-            }
-            Place::Beside {
-                dir, name, replace, ..
-            } => (dir, name, replace),
-        };
-        let placed = if replace {
-            replace_beside(&file, named.as_ref(), &dir, &file_name)
-        } else {
-            link_new(&file, named.as_ref(), &dir, &file_name)
-        };
-        match placed {
-            Ok(undo) => {
-                if let Some(mut named) = named {
-                    // The temporary's name was renamed away, or is removed now.
-                    if matches!(undo, Undo::Exchanged { .. }) {
-                        named.name = OsString::new();
-                    }
-                }
-                Ok(undo)
-            }
-            Err(Errno::EXIST) if !replace => Err(Error::new(
-                ExitStatus::Io,
-                format!(
-                    "{name}: output appeared while we worked; it is kept, our result discarded (use -f to overwrite)"
-                ),
-            )),
-            Err(e) if rename_impossible(e) && target.is_some() => {
-                if verbose {
-                    crate::errln!(
-                        "rsync-tool: {name}: cannot replace it ({}); writing the finished result into it",
-                        crate::error::plain_io_message(&e.into())
-                    );
-                }
-                write_into(&mut file, target.expect("checked")).map_err(|e| {
-                    Error::io(format_args!("{name}: cannot write the result into it"), e)
-                })?;
-                Ok(Undo::Written)
-            }
-            Err(e) => Err(Error::io(
-                format_args!("{name}: cannot put the finished output in place"),
-                e.into(),
-            )),
+impl OutputMode {
+    fn options(self) -> output::Options {
+        output::Options {
+            force: self.force,
+            inplace: self.inplace,
+            overwrite_hint: "use -f to overwrite",
+            hooks: if self.verbose { &VERBOSE } else { &QUIET },
         }
     }
 }
 
-/// Gives the temporary file `file` the name `to` in `dir`.
-fn link_to(
-    file: &File,
-    named: Option<&TempName>,
-    dir: &File,
-    to: &OsStr,
-) -> rustix::io::Result<()> {
-    match named {
-        Some(temp) => {
-            rustix::fs::linkat(&temp.dir, temp.name.as_os_str(), dir, to, AtFlags::empty())
-        }
-        None => {
-            use std::os::fd::AsRawFd;
-            let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-            rustix::fs::linkat(CWD, proc_path.as_str(), dir, to, AtFlags::SYMLINK_FOLLOW)
-        }
+/// A file path, or `None` for stdout (`None` or `-`).
+fn file_path(path: Option<&Path>) -> Option<&Path> {
+    path.filter(|p| p.as_os_str() != "-")
+}
+
+/// Fails early, before any work, when `path` exists and `-f` is not given;
+/// [`open`] and [`commit`] check again.
+pub fn precheck(path: Option<&Path>, mode: OutputMode) -> Result<()> {
+    match file_path(path) {
+        Some(path) => Ok(Output::precheck(path, mode.options())?),
+        None => Ok(()),
     }
 }
 
-/// A new output: linked to its name, which fails if a file is there now.
-fn link_new(
-    file: &File,
-    named: Option<&TempName>,
-    dir: &File,
-    to: &OsStr,
-) -> rustix::io::Result<Undo> {
-    link_to(file, named, dir, to)?;
-    Ok(Undo::Unlink {
-        dir: dir.try_clone().map_err(|_| Errno::NOMEM)?,
-        name: to.to_os_string(),
+/// Opens the output named by `path` (`None` or `-`: stdout). An existing
+/// path is an error unless `-f` is given.
+pub fn open(path: Option<&Path>, mode: OutputMode) -> Result<Output> {
+    Ok(match file_path(path) {
+        Some(path) => Output::open(path, mode.options())?,
+        None => Output::stdout(mode.options())?,
     })
 }
 
-/// `-f`: the result swapped with the old file (renamed over it where a swap
-/// is not available); the old file stays at the temporary name until all
-/// outputs are in place.
-fn replace_beside(
-    file: &File,
-    named: Option<&TempName>,
-    dir: &File,
-    to: &OsStr,
-) -> rustix::io::Result<Undo> {
-    let temp = match named {
-        Some(temp) => temp.name.clone(),
-        None => {
-            let mut last = Errno::EXIST;
-            let mut linked = None;
-            for _ in 0..100 {
-                let name = temp_name();
-                match link_to(file, None, dir, &name) {
-                    Ok(()) => {
-                        linked = Some(name);
-                        break;
-                    }
-                    Err(e) => last = e,
-                }
-                if last != Errno::EXIST {
-                    break;
-                }
-            }
-            linked.ok_or(last)?
-        }
-    };
-    match rustix::fs::renameat_with(dir, &temp, dir, to, RenameFlags::EXCHANGE) {
-        Ok(()) => {
-            return Ok(Undo::Exchanged {
-                dir: dir.try_clone().map_err(|_| Errno::NOMEM)?,
-                name: to.to_os_string(),
-                old: temp,
-            });
-        }
-        Err(Errno::NOENT | Errno::INVAL | Errno::NOSYS) => {}
-        Err(e) => {
-            if named.is_none() {
-                let _ = rustix::fs::unlinkat(dir, &temp, AtFlags::empty());
-            }
-            return Err(e);
-        }
-    }
-    match rustix::fs::renameat(dir, &temp, dir, to) {
-        Ok(()) => Ok(Undo::Written),
-        Err(e) => {
-            if named.is_none() {
-                let _ = rustix::fs::unlinkat(dir, &temp, AtFlags::empty());
-            }
-            Err(e)
-        }
-    }
+/// Puts finished outputs in place, all or none where that can be (see
+/// [`rsync_tool_output::commit`]).
+pub fn commit(outputs: Vec<Output>) -> Result<()> {
+    Ok(output::commit(outputs)?)
 }
 
-/// Copies the finished result from `file` into the existing `target`,
-/// keeping its inode (and so its owner, links and attributes).
-fn write_into(file: &mut File, mut target: File) -> io::Result<()> {
-    file.seek(SeekFrom::Start(0))?;
-    target.seek(SeekFrom::Start(0))?;
-    let len = io::copy(file, &mut target)?;
-    target.set_len(len)?;
-    target.flush()
-}
-
-impl Undo {
-    /// Takes the step back; false when it could not be.
-    fn take_back(self) -> bool {
-        match self {
-            Undo::Unlink { dir, name } => {
-                let _ = rustix::fs::unlinkat(&dir, &name, AtFlags::empty());
-                true
-            }
-            Undo::Exchanged { dir, name, old } => {
-                let back =
-                    rustix::fs::renameat_with(&dir, &old, &dir, &name, RenameFlags::EXCHANGE);
-                let _ = rustix::fs::unlinkat(&dir, &old, AtFlags::empty());
-                back.is_ok()
-            }
-            Undo::Written => false,
-            Undo::Nothing => true,
-        }
-    }
-
-    /// All outputs are in place: removes the old files.
-    fn finish(self) {
-        if let Undo::Exchanged { dir, old, .. } = self {
-            let _ = rustix::fs::unlinkat(&dir, &old, AtFlags::empty());
-        }
+impl From<output::Error> for Error {
+    fn from(err: output::Error) -> Error {
+        // Every kind, an existing output included, is rdiff's I/O status.
+        Error::new(ExitStatus::Io, err.to_string()).broken_pipe(err.is_broken_pipe())
     }
 }

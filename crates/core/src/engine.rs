@@ -62,6 +62,7 @@ pub(crate) trait Searcher: Send {
         let counted = Counted {
             reader: new,
             counter: options.progress.as_deref(),
+            cancel: options.cancel.as_ref(),
         };
         self.delta(
             &mut Hashing {

@@ -110,6 +110,14 @@ impl Error {
         self.role
     }
 
+    /// True when the run stopped because its [`Cancel`](crate::Cancel) was set.
+    pub fn is_cancelled(&self) -> bool {
+        self.source
+            .as_ref()
+            .and_then(|e| e.get_ref())
+            .is_some_and(|e| e.is::<crate::io::Cancelled>())
+    }
+
     /// True when the error is a write to a reader that went away (`| head`).
     pub fn is_broken_pipe(&self) -> bool {
         self.source

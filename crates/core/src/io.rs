@@ -7,6 +7,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Role};
 use crate::format::NewHasher;
+use crate::options::Cancel;
+
+/// What a cancelled run's I/O fails with: [`Error::is_cancelled`] finds it.
+#[derive(Debug)]
+pub(crate) struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// Fails (not with `Interrupted`, which [`retry`] retries) once `cancel` is set.
+#[inline]
+pub(crate) fn check_cancel(cancel: Option<&Cancel>) -> io::Result<()> {
+    match cancel {
+        Some(cancel) if cancel.is_cancelled() => Err(io::Error::other(Cancelled)),
+        _ => Ok(()),
+    }
+}
 
 /// Runs an I/O call again for as long as a signal interrupts it (EINTR):
 /// every read of the crate goes through here.
@@ -47,19 +69,39 @@ pub(crate) trait Input {
     fn read_into(&mut self, buf: &mut [u8]) -> Result<usize>;
 }
 
-/// A reader that adds what it reads to a progress counter, if there is one.
+/// A reader that adds what it reads to a progress counter, if there is one,
+/// and stops once its [`Cancel`] is set.
 pub(crate) struct Counted<'a, R> {
     pub reader: R,
     pub counter: Option<&'a AtomicU64>,
+    pub cancel: Option<&'a Cancel>,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        check_cancel(self.cancel)?;
         let n = self.reader.read(buf)?;
         if let Some(counter) = self.counter {
             counter.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
+    }
+}
+
+/// A writer that stops once its [`Cancel`] is set.
+pub(crate) struct Checked<'a, W> {
+    pub inner: W,
+    pub cancel: Option<&'a Cancel>,
+}
+
+impl<W: io::Write> io::Write for Checked<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        check_cancel(self.cancel)?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -77,5 +119,45 @@ impl<R: Read> Read for Hashing<'_, R> {
             hasher.update(&buf[..n]);
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cancel, DeltaOptions, PatchOptions, Signature, SignatureOptions};
+
+    #[test]
+    fn a_cancelled_run_stops_with_an_interrupted_error() {
+        let data = vec![7u8; 1 << 20];
+        let mut sig = Vec::new();
+        crate::signature(&data[..], &mut sig, &SignatureOptions::default()).unwrap();
+        let cancel = Cancel::new();
+        let options = DeltaOptions {
+            cancel: Some(cancel.clone()),
+            ..DeltaOptions::default()
+        };
+        let mut signature = Signature::load(&sig[..], &options).unwrap();
+        let mut delta = Vec::new();
+        signature.delta(&data[..], &mut delta, &options).unwrap();
+        cancel.cancel();
+        let err = signature
+            .delta(&data[..], &mut Vec::new(), &options)
+            .unwrap_err();
+        assert!(err.is_cancelled(), "{err}");
+        assert_eq!(err.status(), crate::Status::Io);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let err = signature
+            .delta_file(&file, &mut Vec::new(), &options)
+            .unwrap_err();
+        assert!(err.is_cancelled(), "{err}");
+        let options = PatchOptions {
+            cancel: Some(cancel),
+            ..PatchOptions::default()
+        };
+        let basis = std::io::Cursor::new(&data[..]);
+        let err = crate::patch(basis, &delta[..], &mut Vec::new(), &options).unwrap_err();
+        assert!(err.is_cancelled(), "{err}");
+        assert!(!crate::Error::new(crate::Status::Io, "x").is_cancelled());
     }
 }

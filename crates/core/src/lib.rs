@@ -65,15 +65,15 @@ pub use error::{Error, Result, Role, Status};
 pub use format::params;
 pub use format::params::{SignatureParams, StrongHash, StrongLen, WeakSum};
 pub use options::{
-    BufferSizes, DEFAULT_BUFFER_LEN, DEFAULT_OUTPUT_BUFFER_LEN, DeltaOptions, Engine, PatchOptions,
-    SignatureOptions,
+    BufferSizes, Cancel, DEFAULT_BUFFER_LEN, DEFAULT_OUTPUT_BUFFER_LEN, DeltaOptions, Engine,
+    PatchOptions, SignatureOptions,
 };
 pub use patch::{patch, patch_file};
 pub use stats::{DeltaStats, MatchStats, Op, Stats};
 
 use engine::{Searcher, backend};
 use format::{NewHasher, SignatureInput, TRAILER_LEN, Trailer};
-use io::Hashing;
+use io::{Counted, Hashing};
 
 /// Writes the signature of `basis` to `out`.
 pub fn signature<R: Read, W: Write>(
@@ -96,8 +96,13 @@ pub struct Signature {
 
 impl Signature {
     /// Reads and checks a whole signature file, for the engine `options` name.
-    pub fn load<R: Read>(mut reader: R, options: &DeltaOptions) -> Result<Signature> {
+    pub fn load<R: Read>(reader: R, options: &DeltaOptions) -> Result<Signature> {
         let started = Instant::now();
+        let mut reader = Counted {
+            reader,
+            counter: None,
+            cancel: options.cancel.as_ref(),
+        };
         let params = format::read_signature_header(&mut reader)?;
         let mut input = SignatureInput::new(&mut reader as &mut dyn Read, &params);
         let (searcher, mut stats) = backend(options.engine).load(params, &mut input, options)?;
@@ -131,6 +136,11 @@ impl Signature {
         options: &DeltaOptions,
     ) -> Result<(Stats, MatchStats)> {
         let mut hasher = options.trailer.then(NewHasher::default);
+        let new = Counted {
+            reader: new,
+            counter: None,
+            cancel: options.cancel.as_ref(),
+        };
         let mut reader = Hashing {
             reader: new,
             hasher: hasher.as_mut(),

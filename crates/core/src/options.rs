@@ -1,7 +1,7 @@
 //! The options of each step, and the engine that does the work.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::format::params::{SignatureParams, StrongHash, StrongLen, WeakSum};
@@ -39,6 +39,44 @@ impl BufferSizes {
         }
     }
 }
+
+/// A flag a caller sets (from another thread, a signal handler's flag) to
+/// stop a run early: the run checks it once per buffer read or written and
+/// then fails with an I/O error "interrupted" ([`Error::is_cancelled`](crate::Error::is_cancelled)).
+/// Clones share the flag; two are equal when they share it.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A flag not set yet.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Sets the flag: the runs that check it stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl From<Arc<AtomicBool>> for Cancel {
+    fn from(flag: Arc<AtomicBool>) -> Cancel {
+        Cancel(flag)
+    }
+}
+
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Cancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Cancel {}
 
 /// How to make a signature. The default is rdiff 2.3's: RabinKarp + BLAKE2b,
 /// full-length strong sums, block length for a basis of unknown size.
@@ -123,6 +161,8 @@ pub struct DeltaOptions {
     /// length and BLAKE3) after the delta's END; rdiff ignores it. Off, the
     /// delta is byte for byte what rdiff would write. Default: on.
     pub trailer: bool,
+    /// Stops the run early when set.
+    pub cancel: Option<Cancel>,
 }
 
 impl Default for DeltaOptions {
@@ -133,6 +173,7 @@ impl Default for DeltaOptions {
             engine: Engine::default(),
             progress: None,
             trailer: true,
+            cancel: None,
         }
     }
 }
@@ -150,6 +191,8 @@ pub struct PatchOptions {
     /// [`Trailer`](crate::format::Trailer) when it has one: a wrong length
     /// or hash is [`Status::Corrupt`](crate::Status::Corrupt). Default: on.
     pub verify: bool,
+    /// Stops the run early when set.
+    pub cancel: Option<Cancel>,
 }
 
 impl Default for PatchOptions {
@@ -158,6 +201,7 @@ impl Default for PatchOptions {
             buffers: BufferSizes::default(),
             progress: None,
             verify: true,
+            cancel: None,
         }
     }
 }

@@ -115,6 +115,7 @@ fn chunked<W: Write>(
                 end: start + len,
             },
             counter: progress,
+            cancel: options.cancel.as_ref(),
         };
         return delta_stream(index, Hashing { reader, hasher }, out, options);
     }
@@ -149,6 +150,9 @@ fn chunked<W: Write>(
         let k = next.fetch_add(1, Ordering::SeqCst);
         if k >= chunks || abort.load(Ordering::SeqCst) {
             return None;
+        }
+        if let Err(e) = crate::io::check_cancel(options.cancel.as_ref()) {
+            return Some((k, Err(Error::io(Role::New, "read failed", e))));
         }
         let (a, e) = chunk_range(k);
         let last = k + 1 == chunks;

@@ -11,6 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result, Role, Status};
 use crate::format::{AfterEnd, NewHasher, Trailer};
+use crate::io::{Checked, Counted};
 use crate::options::PatchOptions;
 use crate::stats::Stats;
 
@@ -34,6 +35,15 @@ pub fn patch<B: Read + Seek, D: Read, W: Write>(
         .map_err(|e| Error::io(Role::Basis, "basis is not seekable", e))?;
     let buffers = options.buffers.at_least_one();
     let mut hasher = options.verify.then(NewHasher::default);
+    let cancel = options.cancel.as_ref();
+    let delta = Counted {
+        reader: delta,
+        counter: None,
+        cancel,
+    };
+    // Under the output buffer: checked once per buffer written, so that a
+    // long COPY stops too.
+    let out = Checked { inner: out, cancel };
     let (mut stats, after_end) = apply::apply(
         &mut basis,
         basis_len,
@@ -93,7 +103,7 @@ fn check_trailer(stats: &mut Stats, hasher: Option<&NewHasher>, after_end: &[u8]
 /// output back behind the writer and hashes it); otherwise as [`patch`] does.
 pub fn patch_file(basis: &File, delta: &File, out: &File, options: &PatchOptions) -> Result<Stats> {
     #[cfg(target_os = "linux")]
-    if let Some(files) = splice_files(basis, delta, out, options.verify)? {
+    if let Some(files) = splice_files(basis, delta, out, options.verify, options.cancel.as_ref())? {
         let progress = options.progress.as_deref();
         if let Some(done) = splice::apply(&files, progress, options.verify)? {
             let mut stats = done.stats;
@@ -115,6 +125,7 @@ fn splice_files<'a>(
     delta: &'a File,
     out: &'a File,
     verify: bool,
+    cancel: Option<&'a crate::options::Cancel>,
 ) -> Result<Option<splice::Files<'a>>> {
     let meta = |file: &File, role| {
         file.metadata()
@@ -150,6 +161,7 @@ fn splice_files<'a>(
         delta,
         delta_start,
         out,
+        cancel,
     }))
 }
 

@@ -31,6 +31,7 @@ use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
 use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN};
 use crate::io::retry;
+use crate::options::Cancel;
 use crate::stats::{Op, Stats};
 
 /// The pipe's capacity, and so about the size of each write to the output.
@@ -62,6 +63,8 @@ pub(crate) struct Files<'a> {
     pub delta_start: u64,
     /// A regular file.
     pub out: &'a File,
+    /// Stops the patch (checked after each write) when set.
+    pub cancel: Option<&'a Cancel>,
 }
 
 /// A patch done: its statistics, and when verifying, the result's hash and
@@ -148,7 +151,7 @@ fn run(
 ) -> Result<Option<(Stats, Vec<u8>)>> {
     let started = Instant::now();
     let verifying = written.is_some();
-    let Some(pipe) = Pipe::new(files.out, written, progress) else {
+    let Some(pipe) = Pipe::new(files.out, written, progress, files.cancel) else {
         return Ok(None);
     };
     let mut run = Run {
@@ -382,6 +385,8 @@ struct Pipe<'a> {
     report: Option<Sender<u64>>,
     /// Counts the bytes written, for a progress display.
     progress: Option<&'a AtomicU64>,
+    /// Stops the patch when set.
+    cancel: Option<&'a Cancel>,
 }
 
 impl<'a> Pipe<'a> {
@@ -391,6 +396,7 @@ impl<'a> Pipe<'a> {
         out: &'a File,
         report: Option<Sender<u64>>,
         progress: Option<&'a AtomicU64>,
+        cancel: Option<&'a Cancel>,
     ) -> Option<Pipe<'a>> {
         let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok()?;
         // A smaller pipe (where the limits refuse this size) only costs time.
@@ -404,6 +410,7 @@ impl<'a> Pipe<'a> {
             drained: 0,
             report,
             progress,
+            cancel,
         })
     }
 
@@ -487,6 +494,9 @@ impl<'a> Pipe<'a> {
                     if let Some(progress) = self.progress {
                         progress.fetch_add(n as u64, Ordering::Relaxed);
                     }
+                    if let Err(e) = crate::io::check_cancel(self.cancel) {
+                        return Err(Fill::Failed(Error::io(Role::Output, "write failed", e)));
+                    }
                     if let Some(report) = &self.report {
                         // (the verifying thread ends only once we are done)
                         let _ = report.send(self.drained);
@@ -546,6 +556,7 @@ mod tests {
             delta: &delta_file,
             delta_start: 0,
             out,
+            cancel: None,
         };
         Ok(apply(&files, None, false)?.map(|done| done.stats))
     }
