@@ -1,16 +1,12 @@
 //! The native delta engine's unit tests: every path and thread count, on
 //! signatures made here.
 
-use std::fs::File;
 use std::io::{self, Cursor, Read, Write};
-use std::time::Instant;
 
-use super::emit::Sink;
 use super::index::BlockIndex;
-use super::parallel::{delta_file, delta_file_chunked};
-use super::scan::{Rollers, scan_with};
+use super::parallel::delta_file_chunked;
 use super::stream::delta_stream;
-use crate::error::{Result, Role};
+use crate::error::Role;
 use crate::format::int_len;
 use crate::format::params::{
     SIG_HEADER_LEN, SignatureParams, StrongHash, WeakSum, kind_of_magic, magic_for,
@@ -441,95 +437,4 @@ fn write_errors_are_output_errors() {
     )
     .unwrap_err();
     assert_eq!(err.role(), Some(Role::Output));
-}
-
-/// Scan speed on in-memory data (not a test): `MATCHER_SIG=...
-/// MATCHER_NEW=... cargo test --release --lib scan_speed -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn scan_speed() {
-    let (Ok(sig), Ok(new)) = (std::env::var("MATCHER_SIG"), std::env::var("MATCHER_NEW")) else {
-        return;
-    };
-    struct Null;
-    impl Sink for Null {
-        fn literal(&mut self, _: &[u8], _: usize, _: usize) -> Result<()> {
-            Ok(())
-        }
-        fn copy(&mut self, _: u64, _: u64) -> Result<()> {
-            Ok(())
-        }
-    }
-    let index = index_of(&std::fs::read(sig).unwrap());
-    let mut data = vec![0u8; 64 << 20];
-    File::open(new).unwrap().read_exact(&mut data).unwrap();
-    let rollers = Rollers::new(&index);
-    let mut best = f64::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let mut ms = MatchStats::default();
-        let (mut pos, mut prev) = (0, None);
-        scan_with(
-            &index,
-            &rollers,
-            &data,
-            &mut pos,
-            data.len(),
-            true,
-            &mut prev,
-            &mut ms,
-            &mut Null,
-        )
-        .unwrap();
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    eprintln!(
-        "scan: {:.3} ns/byte ({:.0} MB/s)",
-        best * 1e9 / data.len() as f64,
-        data.len() as f64 / best / 1e6
-    );
-}
-
-/// Timing harness (not a test): `MATCHER_SIG=... MATCHER_NEW=...
-/// [MATCHER_OUT=...] [MATCHER_JOBS=2] cargo test --release --lib
-/// bench_files -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn bench_files() {
-    let (Ok(sig), Ok(new)) = (std::env::var("MATCHER_SIG"), std::env::var("MATCHER_NEW")) else {
-        return;
-    };
-    let jobs: usize = std::env::var("MATCHER_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or(2);
-    let out_path = std::env::var("MATCHER_OUT").unwrap_or_else(|_| "/dev/null".into());
-    let t0 = Instant::now();
-    let index = index_of(&std::fs::read(sig).unwrap());
-    let t1 = Instant::now();
-    let f = File::open(new).unwrap();
-    let len = f.metadata().unwrap().len();
-    let mut out = File::create(out_path).unwrap();
-    let t = DeltaOptions {
-        buffers: BufferSizes {
-            input: 1 << 20,
-            output: 1 << 20,
-        },
-        jobs,
-        ..DeltaOptions::default()
-    };
-    let (stats, ms) = if jobs == 0 {
-        delta_stream(&index, &f, &mut out, &t).unwrap()
-    } else {
-        delta_file(&index, &f, 0, len, &mut out, &t, None).unwrap()
-    };
-    let t2 = Instant::now();
-    eprintln!(
-        "load {:.3}s delta {:.3}s: {} bytes out; {}; {}",
-        (t1 - t0).as_secs_f64(),
-        (t2 - t1).as_secs_f64(),
-        stats.out_bytes,
-        stats.rdiff_line(),
-        ms.rdiff_line()
-    );
 }
