@@ -147,21 +147,7 @@ pub fn write_stderr(args: fmt::Arguments<'_>) {
     let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
-/// An I/O error's text without Rust's " (os error N)" suffix, as the
-/// library words it.
-pub fn plain_io_message(err: &io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(i) => {
-            let mut s = text[..i].to_string();
-            if let Some(first) = s.get_mut(..1) {
-                first.make_ascii_lowercase();
-            }
-            s
-        }
-        None => text,
-    }
-}
+pub use rsync_tool_output::plain_io_message;
 
 #[cfg(test)]
 mod tests {

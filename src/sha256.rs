@@ -41,27 +41,10 @@ impl fmt::Display for Sha256Digest {
     }
 }
 
-/// One line of `sha256sum` output for `name`: `HEX  NAME`. A name holding a
-/// backslash, newline or carriage return is escaped as coreutils does (a
-/// leading `\` and `\\`, `\n`, `\r`), so that `sha256sum -c` reads it back.
+/// One line of `sha256sum` output for `name` (see
+/// [`rsync_tool_output::sha256sum_line`]).
 pub fn sha256sum_line(digest: &Sha256Digest, name: &[u8]) -> Vec<u8> {
-    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
-    let mut line = Vec::with_capacity(name.len() + 2 * SHA256_LEN + 4);
-    if escape {
-        line.push(b'\\');
-    }
-    line.extend_from_slice(digest.to_string().as_bytes());
-    line.extend_from_slice(b"  ");
-    for &b in name {
-        match b {
-            b'\\' if escape => line.extend_from_slice(b"\\\\"),
-            b'\n' => line.extend_from_slice(b"\\n"),
-            b'\r' => line.extend_from_slice(b"\\r"),
-            _ => line.push(b),
-        }
-    }
-    line.push(b'\n');
-    line
+    rsync_tool_output::sha256sum_line(&digest.to_string(), name)
 }
 
 /// The SHA-256 of `len` bytes of `file` from `start` (fewer if it ends

@@ -186,28 +186,6 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One line of `sha256sum` output for `name`, escaped as coreutils does when
-/// the name holds a backslash, newline or carriage return.
-fn sha256sum_line(digest: &[u8], name: &[u8]) -> Vec<u8> {
-    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
-    let mut line = Vec::new();
-    if escape {
-        line.push(b'\\');
-    }
-    line.extend_from_slice(hex(digest).as_bytes());
-    line.extend_from_slice(b"  ");
-    for &b in name {
-        match b {
-            b'\\' if escape => line.extend_from_slice(b"\\\\"),
-            b'\n' => line.extend_from_slice(b"\\n"),
-            b'\r' => line.extend_from_slice(b"\\r"),
-            _ => line.push(b),
-        }
-    }
-    line.push(b'\n');
-    line
-}
-
 /// Writes the delta of the file `new` against `signature` (a path or a
 /// loaded Signature) to the file `delta`.
 #[pyfunction]
@@ -298,7 +276,7 @@ pub fn delta_file(
                 .unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked")))
                 .map_err(|e| Failure::Engine(Error::io(Role::New, "read failed", e)))?
                 .unwrap_or_default();
-            let line = sha256sum_line(&digest, &new_name);
+            let line = rsync_tool_output::sha256sum_line(&hex(&digest), &new_name);
             sha_out
                 .as_file()
                 .write_all(&line)

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod sha256sum;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -44,6 +45,7 @@ use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 pub use error::{Error, ErrorKind, Result, plain_io_message};
+pub use sha256sum::sha256sum_line;
 
 /// Mode of a new output before the umask, as rdiff's `fopen` gives.
 const NEW_FILE_MODE: u32 = 0o666;
