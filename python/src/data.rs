@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use rsync_tool_core::{SignatureOptions, Status, StrongHash, StrongLen, WeakSum};
+use rsync_tool_core::{PatchOptions, SignatureOptions, Status, StrongHash, StrongLen, WeakSum};
 
 use crate::errors;
 
@@ -119,4 +119,13 @@ pub fn signature_options(
         .params()
         .map_err(|e| errors::from_core(py, &e, None))?;
     Ok(options)
+}
+
+/// Patch options for Python: `verify` checks the result against the
+/// delta's verification trailer, when it has one.
+pub fn patch_options(verify: bool) -> PatchOptions {
+    PatchOptions {
+        verify,
+        ..PatchOptions::default()
+    }
 }

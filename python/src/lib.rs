@@ -11,8 +11,8 @@ use std::io::Cursor;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use rsync_tool_core::Error;
 use rsync_tool_core::format::{Command, DeltaParser};
-use rsync_tool_core::{DeltaOptions, Error, PatchOptions};
 
 mod data;
 mod errors;
@@ -23,7 +23,7 @@ mod run;
 mod sig;
 mod stream;
 
-use data::{borrow, signature_options};
+use data::{borrow, patch_options, signature_options};
 use errors::Slot;
 use fileio::{FdSpec, Input, Output, reopen};
 use run::{Cancel, Cancellable};
@@ -121,32 +121,38 @@ fn patched_len(basis_len: u64, delta: &[u8]) -> Option<u64> {
 }
 
 /// The delta of the bytes-like `new` against `signature` (bytes-like, or a
-/// loaded Signature).
+/// loaded Signature), with the verification trailer if `trailer`.
 #[pyfunction]
+#[pyo3(signature = (signature, new, *, trailer=true))]
 fn delta_bytes(
     py: Python<'_>,
     signature: &Bound<'_, PyAny>,
     new: &Bound<'_, PyAny>,
+    trailer: bool,
 ) -> PyResult<Py<PyBytes>> {
     let loaded = match signature.cast::<PySignature>() {
         Ok(loaded) => loaded.get().shared.clone(),
         Err(_) => sig::load(py, signature)?.shared,
     };
-    let bytes = sig::delta_any(py, &loaded, new, None)?;
+    let bytes = sig::delta_any(py, &loaded, new, None, trailer)?;
     Ok(bytes.unwrap_or_else(|| PyBytes::new(py, b"").unbind()))
 }
 
-/// `basis` (bytes-like) patched with `delta` (bytes-like).
+/// `basis` (bytes-like) patched with `delta` (bytes-like), checked against
+/// the delta's trailer if `verify`.
 #[pyfunction]
+#[pyo3(signature = (basis, delta, *, verify=true))]
 fn patch_bytes(
     py: Python<'_>,
     basis: &Bound<'_, PyAny>,
     delta: &Bound<'_, PyAny>,
+    verify: bool,
 ) -> PyResult<Py<PyBytes>> {
     let basis = borrow(py, basis)?;
     let delta = borrow(py, delta)?;
     let (basis, delta) = (basis.as_slice(), delta.as_slice());
     let cancel = Cancel::default();
+    let options = patch_options(verify);
     let run_patch = |out: &mut dyn std::io::Write| {
         let reader = Cancellable {
             inner: delta,
@@ -156,7 +162,7 @@ fn patch_bytes(
             inner: out,
             cancel: cancel.clone(),
         };
-        rsync_tool_core::patch(Cursor::new(basis), reader, writer, &PatchOptions::default())
+        rsync_tool_core::patch(Cursor::new(basis), reader, writer, &options)
     };
     let len = patched_len(basis.len() as u64, delta).and_then(|n| usize::try_from(n).ok());
     let Some(len) = len else {
@@ -224,10 +230,12 @@ fn signature_io(
 
 /// Writes the delta of the file object `new` against `signature` (a file
 /// object holding one, or a loaded Signature) into the file object `out`.
-/// `*_fd` as for `signature_io`; returns the end positions of the
-/// signature, `new` and `out` where they took the fast path.
+/// `*_fd` as for `signature_io`; with the verification trailer if
+/// `trailer`. Returns the end positions of the signature, `new` and `out`
+/// where they took the fast path.
 #[pyfunction]
-#[pyo3(signature = (signature, new, out, *, sig_fd=None, new_fd=None, out_fd=None))]
+#[pyo3(signature = (signature, new, out, *, sig_fd=None, new_fd=None, out_fd=None, trailer=true))]
+#[allow(clippy::too_many_arguments)]
 fn delta_io(
     py: Python<'_>,
     signature: &Bound<'_, PyAny>,
@@ -236,6 +244,7 @@ fn delta_io(
     sig_fd: FdSpec,
     new_fd: FdSpec,
     out_fd: FdSpec,
+    trailer: bool,
 ) -> PyResult<(Option<u64>, Option<u64>, Option<u64>)> {
     let mut sig_end = None;
     let loaded = match signature.cast::<PySignature>() {
@@ -252,7 +261,7 @@ fn delta_io(
     let new_file = reopen(new_fd, false);
     let out_file = reopen(out_fd, true);
     if new_file.is_none() && out_file.is_none() {
-        sig::delta_any(py, &loaded, new, Some(out))?;
+        sig::delta_any(py, &loaded, new, Some(out), trailer)?;
         return Ok((sig_end, None, None));
     }
     let slot = Slot::default();
@@ -260,7 +269,7 @@ fn delta_io(
     let (new_obj, out_obj) = (new.clone().unbind(), out.clone().unbind());
     let (mut input, _) = Input::new(&new_obj, new_file, &slot);
     let output = Output::new(&out_obj, out_file, &slot);
-    let options = DeltaOptions::default();
+    let options = sig::delta_options(trailer);
     let result = fileio::run(py, true, &cancel, || {
         let mut output = output;
         let writer = Cancellable {
@@ -293,10 +302,12 @@ fn delta_io(
 
 /// Writes the file object `basis` (seekable) patched with the file object
 /// `delta` into the file object `out`. `*_fd` as for `signature_io`; with
-/// all three plain files the CLI's `patch_file` (splice) runs. Returns the
-/// end positions of `delta` and `out` where they took the fast path.
+/// all three plain files the CLI's `patch_file` (splice) runs; checked
+/// against the delta's trailer if `verify`. Returns the end positions of
+/// `delta` and `out` where they took the fast path.
 #[pyfunction]
-#[pyo3(signature = (basis, delta, out, *, basis_fd=None, delta_fd=None, out_fd=None))]
+#[pyo3(signature = (basis, delta, out, *, basis_fd=None, delta_fd=None, out_fd=None, verify=true))]
+#[allow(clippy::too_many_arguments)]
 fn patch_io(
     py: Python<'_>,
     basis: Py<PyAny>,
@@ -305,10 +316,11 @@ fn patch_io(
     basis_fd: FdSpec,
     delta_fd: FdSpec,
     out_fd: FdSpec,
+    verify: bool,
 ) -> PyResult<Ends> {
     let slot = Slot::default();
     let cancel = Cancel::default();
-    let options = PatchOptions::default();
+    let options = patch_options(verify);
     let files = (
         reopen(basis_fd, false),
         reopen(delta_fd, false),

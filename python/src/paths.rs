@@ -1,9 +1,9 @@
 //! Paths in, atomic file out: the CLI's work and safety for Python callers.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, BufReader, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,11 +13,11 @@ use rsync_tool_core::{DeltaOptions, Error, PatchOptions, Role, Signature, Status
 use rsync_tool_output::{self as output, NoHooks, Output};
 use sha2::{Digest, Sha256};
 
-use crate::data::{bad_parameter, signature_options};
+use crate::data::{bad_parameter, patch_options, signature_options};
 use crate::errors;
 use crate::pyio::PY_IO_BUFFER;
 use crate::run::{self, Cancel, Cancellable};
-use crate::sig::{self, PySignature, Shared};
+use crate::sig::{self, PySignature, Shared, delta_options};
 
 /// The display names of one call's files, to say which one is at fault.
 #[derive(Default)]
@@ -101,6 +101,59 @@ fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
     Output::open(path, options).map_err(|e| errors::output_error(py, &e))
 }
 
+/// Device and inode of a regular file (two pipes or devices are not
+/// compared, as in the CLI).
+type FileId = (u64, u64);
+
+fn id_of(meta: &fs::Metadata) -> Option<FileId> {
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+/// The id of an open input.
+fn file_id(file: &File) -> Option<FileId> {
+    id_of(&file.metadata().ok()?)
+}
+
+/// The id of the file an output path names (symlinks followed), if it
+/// exists.
+fn path_id(path: &Path) -> Option<FileId> {
+    id_of(&fs::metadata(path).ok()?)
+}
+
+/// `SameFileError` (a `ParameterError`, status 101 as the CLI's usage
+/// error): two paths of one call are the same file.
+fn same_file(py: Python<'_>, message: String) -> PyErr {
+    errors::raise(py, "SameFileError", message, Status::Syntax.code())
+}
+
+/// Refuses, before any work, an output path that is one of the call's
+/// open inputs (device and inode, whatever the spelling: `./x`, a symlink,
+/// a hard link), as the CLI does.
+fn refuse_input(py: Python<'_>, output: &Path, inputs: &[(&Path, &File)]) -> PyResult<()> {
+    let Some(id) = path_id(output) else {
+        return Ok(());
+    };
+    match inputs.iter().find(|(_, file)| file_id(file) == Some(id)) {
+        Some((input, _)) => Err(same_file(
+            py,
+            format!(
+                "{} and {} are the same file; name another output",
+                input.display(),
+                output.display()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// True when two output paths name one file: the same file if both exist,
+/// else the same place once resolved (`./d`, `d` and a symlink to `d`).
+fn same_output(a: &Path, b: &Path) -> bool {
+    a == b
+        || path_id(a).is_some_and(|id| path_id(b) == Some(id))
+        || output::where_written(a).is_some_and(|w| Some(w) == output::where_written(b))
+}
+
 /// The size of a regular file, `None` for a pipe or device.
 fn regular_size(file: &File) -> Option<u64> {
     file.metadata()
@@ -132,6 +185,7 @@ pub fn signature_file(
         ..Names::default()
     };
     let input = open_input(py, &basis)?;
+    refuse_input(py, &signature, &[(&basis, &input)])?;
     let options = signature_options(
         py,
         block_size,
@@ -187,9 +241,11 @@ fn hex(digest: &[u8]) -> String {
 }
 
 /// Writes the delta of the file `new` against `signature` (a path or a
-/// loaded Signature) to the file `delta`.
+/// loaded Signature) to the file `delta`, with the verification trailer if
+/// `trailer`.
 #[pyfunction]
-#[pyo3(signature = (signature, new, delta, *, force=false, jobs=0, sha256_file=None))]
+#[pyo3(signature = (signature, new, delta, *, force=false, jobs=0, sha256_file=None, trailer=true))]
+#[allow(clippy::too_many_arguments)]
 pub fn delta_file(
     py: Python<'_>,
     signature: &Bound<'_, PyAny>,
@@ -198,6 +254,7 @@ pub fn delta_file(
     force: bool,
     jobs: usize,
     sha256_file: Option<PathBuf>,
+    trailer: bool,
 ) -> PyResult<()> {
     let mut names = Names {
         new: name(&new),
@@ -205,28 +262,33 @@ pub fn delta_file(
         output: name(&delta),
         ..Names::default()
     };
-    let same_place = |a: &Path, b: &Path| {
-        a == b || output::where_written(a).is_some_and(|w| Some(w) == output::where_written(b))
-    };
     if sha256_file
         .as_deref()
-        .is_some_and(|s| same_place(s, &delta))
+        .is_some_and(|s| same_output(s, &delta))
     {
-        return Err(bad_parameter(
+        return Err(same_file(
             py,
             "sha256_file is the delta output; name another file".to_string(),
         ));
     }
     // A path is loaded in the worker (interruptible); a Signature is shared.
-    let (sig_file, loaded): (Option<File>, Option<Shared>) =
+    let (sig_file, loaded, sig_path): (Option<File>, Option<Shared>, Option<PathBuf>) =
         if let Ok(loaded) = signature.cast::<PySignature>() {
-            (None, Some(loaded.get().shared.clone()))
+            (None, Some(loaded.get().shared.clone()), None)
         } else {
             let path: PathBuf = signature.extract()?;
             names.signature = name(&path);
-            (Some(open_input(py, &path)?), None)
+            (Some(open_input(py, &path)?), None, Some(path))
         };
     let new_file = open_input(py, &new)?;
+    let mut inputs = vec![(new.as_path(), &new_file)];
+    if let (Some(path), Some(file)) = (&sig_path, &sig_file) {
+        inputs.insert(0, (path.as_path(), file));
+    }
+    refuse_input(py, &delta, &inputs)?;
+    if let Some(path) = &sha256_file {
+        refuse_input(py, path, &inputs)?;
+    }
     let out = open_output(py, &delta, force)?;
     let sha_out = match &sha256_file {
         Some(path) => Some(open_output(py, path, force)?),
@@ -236,7 +298,7 @@ pub fn delta_file(
     let options = DeltaOptions {
         jobs,
         cancel: Some(cancel.core()),
-        ..DeltaOptions::default()
+        ..delta_options(trailer)
     };
     let worker_cancel = cancel.clone();
     let new_name = new.as_os_str().as_bytes().to_vec();
@@ -331,9 +393,10 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Applies the delta file `delta` to the file `basis`, writing the file `out`
-/// (which may be `basis` itself, with `force`).
+/// (which may be `basis` itself, with `force`), checked against the delta's
+/// trailer if `verify`.
 #[pyfunction]
-#[pyo3(signature = (basis, delta, out, *, force=false, expect_sha256=None))]
+#[pyo3(signature = (basis, delta, out, *, force=false, expect_sha256=None, verify=true))]
 pub fn patch_file(
     py: Python<'_>,
     basis: PathBuf,
@@ -341,6 +404,7 @@ pub fn patch_file(
     out: PathBuf,
     force: bool,
     expect_sha256: Option<&str>,
+    verify: bool,
 ) -> PyResult<()> {
     let names = Names {
         basis: name(&basis),
@@ -352,13 +416,16 @@ pub fn patch_file(
     let expected = expect_sha256.map(|t| parse_sha256(py, t)).transpose()?;
     let basis_file = open_input(py, &basis)?;
     let delta_file = open_input(py, &delta)?;
+    // The output may be the basis (replaced once the result is complete),
+    // never the delta.
+    refuse_input(py, &out, &[(&delta, &delta_file)])?;
     let output = open_output(py, &out, force)?;
     let cancel = Cancel::default();
     let worker_cancel = cancel.clone();
     let result = run::detached(py, &cancel, move || {
         let options = PatchOptions {
             cancel: Some(worker_cancel.core()),
-            ..PatchOptions::default()
+            ..patch_options(verify)
         };
         match expected {
             None => {

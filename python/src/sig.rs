@@ -114,15 +114,26 @@ pub fn load_file(py: Python<'_>, file: File) -> PyResult<(Shared, Option<u64>)> 
     Ok((Arc::new(Mutex::new(signature)), end))
 }
 
+/// The options of a delta made for Python: with the verification trailer
+/// after END, or (`trailer=False`) exactly what rdiff writes.
+pub fn delta_options(trailer: bool) -> DeltaOptions {
+    DeltaOptions {
+        trailer,
+        ..DeltaOptions::default()
+    }
+}
+
 /// Writes the delta of a file object or bytes `new` against `shared` into
-/// the file object `out`, or returns it as bytes when `out` is None.
+/// the file object `out`, or returns it as bytes when `out` is None; with
+/// the verification trailer if `trailer`.
 pub fn delta_any(
     py: Python<'_>,
     shared: &Shared,
     new: &Bound<'_, PyAny>,
     out: Option<&Bound<'_, PyAny>>,
+    trailer: bool,
 ) -> PyResult<Option<Py<PyBytes>>> {
-    let options = DeltaOptions::default();
+    let options = delta_options(trailer);
     let slot = Slot::default();
     let out_obj = out.map(|o| o.clone().unbind());
     if is_reader(new)? {
@@ -182,15 +193,17 @@ impl PySignature {
 
     /// The delta of `new` (a binary file object or a bytes-like object)
     /// against this signature: written to `out` if given (returns None),
-    /// else returned as bytes.
-    #[pyo3(signature = (new, out=None))]
+    /// else returned as bytes. `trailer=False` leaves out the verification
+    /// trailer: the delta is then byte for byte rdiff's.
+    #[pyo3(signature = (new, out=None, *, trailer=true))]
     fn delta(
         &self,
         py: Python<'_>,
         new: &Bound<'_, PyAny>,
         out: Option<&Bound<'_, PyAny>>,
+        trailer: bool,
     ) -> PyResult<Option<Py<PyBytes>>> {
-        delta_any(py, &self.shared, new, out)
+        delta_any(py, &self.shared, new, out, trailer)
     }
 
     /// Bytes per block.

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use rsync_tool_core::{DeltaOptions, Error, PatchOptions, SignatureOptions};
 
-use crate::data::{borrow, signature_options};
+use crate::data::{borrow, patch_options, signature_options};
 use crate::errors::{self, Slot};
 use crate::pyio::{PY_IO_BUFFER, PyReader};
 use crate::run::POLL;
@@ -106,8 +106,8 @@ enum Basis {
 /// What a stream makes.
 enum Work {
     Signature(SignatureOptions),
-    Delta(Shared),
-    Patch(Basis),
+    Delta(Shared, DeltaOptions),
+    Patch(Basis, PatchOptions),
 }
 
 fn run_engine(work: Work, source: Source, out: ChannelWriter, slot: &Slot) -> Result<(), Error> {
@@ -132,24 +132,20 @@ fn run_engine(work: Work, source: Source, out: ChannelWriter, slot: &Slot) -> Re
     };
     match work {
         Work::Signature(options) => rsync_tool_core::signature(input, &mut out, &options).map(drop),
-        Work::Delta(shared) => sig::with(&shared, |s| {
-            s.delta(input, &mut out, &DeltaOptions::default())
-        })
-        .map(drop),
-        Work::Patch(basis) => {
-            let options = PatchOptions::default();
-            match basis {
-                Basis::File(file) => rsync_tool_core::patch(&file, input, &mut out, &options),
-                Basis::Bytes(bytes) => {
-                    rsync_tool_core::patch(Cursor::new(bytes), input, &mut out, &options)
-                }
-                Basis::Object(obj) => {
-                    let reader = BufReader::with_capacity(CHUNK, PyReader::new(&obj, slot));
-                    rsync_tool_core::patch(reader, input, &mut out, &options)
-                }
-            }
-            .map(drop)
+        Work::Delta(shared, options) => {
+            sig::with(&shared, |s| s.delta(input, &mut out, &options)).map(drop)
         }
+        Work::Patch(basis, options) => match basis {
+            Basis::File(file) => rsync_tool_core::patch(&file, input, &mut out, &options),
+            Basis::Bytes(bytes) => {
+                rsync_tool_core::patch(Cursor::new(bytes), input, &mut out, &options)
+            }
+            Basis::Object(obj) => {
+                let reader = BufReader::with_capacity(CHUNK, PyReader::new(&obj, slot));
+                rsync_tool_core::patch(reader, input, &mut out, &options)
+            }
+        }
+        .map(drop),
     }
 }
 
@@ -397,29 +393,33 @@ pub fn signature_stream(
 }
 
 /// A stream making the delta of its input against `signature` (a loaded
-/// Signature, or anything `Signature.load` takes).
+/// Signature, or anything `Signature.load` takes), with the verification
+/// trailer if `trailer`.
 #[pyfunction]
-#[pyo3(signature = (signature, source=None))]
+#[pyo3(signature = (signature, source=None, *, trailer=true))]
 pub fn delta_stream(
     py: Python<'_>,
     signature: &Bound<'_, PyAny>,
     source: Option<Py<PyAny>>,
+    trailer: bool,
 ) -> PyResult<Stream> {
     let shared = match signature.cast::<PySignature>() {
         Ok(loaded) => loaded.get().shared.clone(),
         Err(_) => sig::load(py, signature)?.shared,
     };
-    Stream::start(Work::Delta(shared), source)
+    Stream::start(Work::Delta(shared, sig::delta_options(trailer)), source)
 }
 
 /// A stream patching `basis` (a path, a seekable binary file object or
-/// bytes) with the delta it is given.
+/// bytes) with the delta it is given, checked at the end against the
+/// delta's trailer if `verify`.
 #[pyfunction]
-#[pyo3(signature = (basis, source=None))]
+#[pyo3(signature = (basis, source=None, *, verify=true))]
 pub fn patch_stream(
     py: Python<'_>,
     basis: &Bound<'_, PyAny>,
     source: Option<Py<PyAny>>,
+    verify: bool,
 ) -> PyResult<Stream> {
     let basis = if is_path(basis)? {
         let path: PathBuf = basis.extract()?;
@@ -431,5 +431,5 @@ pub fn patch_stream(
     } else {
         Basis::Bytes(borrow(py, basis)?.as_slice().to_vec())
     };
-    Stream::start(Work::Patch(basis), source)
+    Stream::start(Work::Patch(basis, patch_options(verify)), source)
 }

@@ -17,3 +17,12 @@ def rdiff():
     if path is None:
         pytest.skip("rdiff is not installed")
     return path
+
+
+@pytest.fixture
+def cli():
+    """The rsync-tool command: $RSYNC_TOOL, else on PATH."""
+    path = os.environ.get("RSYNC_TOOL") or shutil.which("rsync-tool")
+    if path is None:
+        pytest.skip("rsync-tool is not installed (set RSYNC_TOOL to the binary)")
+    return path

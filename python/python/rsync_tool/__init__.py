@@ -12,6 +12,17 @@ path functions with atomic outputs (:func:`signature_file`...), a reusable
 objects (:class:`SignatureMaker`...), exceptions by kind. Signatures are
 librsync 2.3's formats (RabinKarp + BLAKE2b by default), interchangeable
 with Debian's ``rdiff`` both ways. The engine runs with the GIL released.
+
+Every delta ends with a 45-byte verification trailer after END (NEW's
+length and BLAKE3), which rdiff ignores; every patch checks its result
+against it and raises :class:`CorruptError` (``code`` 106) on a mismatch,
+typically a basis other than the one the signature was made from. The
+keyword ``trailer=False`` (on :func:`delta`, :func:`delta_bytes`,
+:func:`delta_file`, :meth:`Signature.delta`, :class:`DeltaReader`,
+:class:`DeltaMaker`) writes exactly rdiff's delta, for readers that reject
+bytes after END; ``verify=False`` (on :func:`patch`, :func:`patch_bytes`,
+:func:`patch_file`, :class:`PatchReader`, :class:`PatchMaker`) skips the
+check, patching as rdiff would.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from ._errors import (
     LibrsyncIOError,
     OutputExistsError,
     ParameterError,
+    SameFileError,
     TruncatedError,
 )
 from ._native import (
@@ -77,6 +89,7 @@ __all__ = [
     "CorruptError",
     "TruncatedError",
     "ParameterError",
+    "SameFileError",
     "LibrsyncIOError",
     "OutputExistsError",
 ]
@@ -270,17 +283,25 @@ def signature(
 
 
 def delta(
-    f: BinaryIO, s: Union[BinaryIO, Signature], d: Optional[BinaryIO] = None
+    f: BinaryIO,
+    s: Union[BinaryIO, Signature],
+    d: Optional[BinaryIO] = None,
+    *,
+    trailer: bool = True,
 ) -> BinaryIO:
     """The delta of the file object ``f`` (the new file) against the
     signature ``s`` (a file object holding one, or a loaded
     :class:`Signature`), written to ``d`` (default: a new spooled temporary
-    file) and returned rewound to 0. Neither input needs to be seekable."""
+    file) and returned rewound to 0. Neither input needs to be seekable.
+    ``trailer=False`` leaves out the 45-byte verification trailer: the
+    delta is then byte for byte rdiff's."""
     _check_readable(f)
     if d is None:
         d = _spool()  # type: ignore[assignment]
     sig_fd = None if isinstance(s, Signature) else _fd(s)
-    ends = _native.delta_io(s, f, d, sig_fd=sig_fd, new_fd=_fd(f), out_fd=_fd(d, write=True))
+    ends = _native.delta_io(
+        s, f, d, sig_fd=sig_fd, new_fd=_fd(f), out_fd=_fd(d, write=True), trailer=trailer
+    )
     _settle(s, ends[0])
     _settle(f, ends[1])
     _settle(d, ends[2])
@@ -288,11 +309,18 @@ def delta(
     return d  # type: ignore[return-value]
 
 
-def patch(f: BinaryIO, d: BinaryIO, o: Optional[BinaryIO] = None) -> BinaryIO:
+def patch(
+    f: BinaryIO, d: BinaryIO, o: Optional[BinaryIO] = None, *, verify: bool = True
+) -> BinaryIO:
     """The file object ``f`` (the basis: seekable, read by position)
     patched with the delta ``d``, written to ``o`` (default: a new spooled
     temporary file) and returned rewound to 0. ``f`` without a ``seek``
-    method is an ``AssertionError``, as in python-librsync."""
+    method is an ``AssertionError``, as in python-librsync.
+
+    A result that differs from what the delta's trailer records raises
+    :class:`CorruptError` (``code`` 106; what was written to ``o`` is not
+    the new file); ``verify=False`` skips that check (a delta without a
+    trailer, such as rdiff's, is never checked)."""
     _check_seekable(f)
     if o is None:
         o = _spool()  # type: ignore[assignment]
@@ -301,7 +329,7 @@ def patch(f: BinaryIO, d: BinaryIO, o: Optional[BinaryIO] = None) -> BinaryIO:
             # now, so the engine writes the file directly.
             o.rollover()  # type: ignore[union-attr]
     ends = _native.patch_io(
-        f, d, o, basis_fd=_fd(f), delta_fd=_fd(d), out_fd=_fd(o, write=True)
+        f, d, o, basis_fd=_fd(f), delta_fd=_fd(d), out_fd=_fd(o, write=True), verify=verify
     )
     _settle(d, ends[0])
     _settle(o, ends[1])
@@ -375,19 +403,22 @@ class SignatureReader(_StreamReader):
 class DeltaReader(_StreamReader):
     """A readable stream of the delta of ``new`` (a binary file object, read
     as the delta is read) against ``signature`` (a :class:`Signature`, or
-    anything :meth:`Signature.load` takes)."""
+    anything :meth:`Signature.load` takes). ``trailer=False`` leaves out the
+    verification trailer (the stream is then rdiff's delta)."""
 
-    def __init__(self, signature: Any, new: BinaryIO) -> None:
-        super().__init__(_native.delta_stream(signature, new))
+    def __init__(self, signature: Any, new: BinaryIO, *, trailer: bool = True) -> None:
+        super().__init__(_native.delta_stream(signature, new, trailer=trailer))
 
 
 class PatchReader(_StreamReader):
     """A readable stream of ``basis`` (a path, a seekable binary file object
     or bytes) patched with ``delta`` (a binary file object, read as the
-    result is read)."""
+    result is read). The result is checked against the delta's trailer
+    when its end is read: the last read raises :class:`CorruptError` on a
+    mismatch (discard what was read); ``verify=False`` skips the check."""
 
-    def __init__(self, basis: Any, delta: BinaryIO) -> None:
-        super().__init__(_native.patch_stream(basis, delta))
+    def __init__(self, basis: Any, delta: BinaryIO, *, verify: bool = True) -> None:
+        super().__init__(_native.patch_stream(basis, delta, verify=verify))
 
 
 class _Maker:
@@ -447,15 +478,19 @@ class SignatureMaker(_Maker):
 
 class DeltaMaker(_Maker):
     """Makes the delta of data pushed in pieces against ``signature`` (a
-    :class:`Signature`, or anything :meth:`Signature.load` takes)."""
+    :class:`Signature`, or anything :meth:`Signature.load` takes).
+    ``trailer=False`` leaves out the verification trailer (rdiff's delta)."""
 
-    def __init__(self, signature: Any) -> None:
-        super().__init__(_native.delta_stream(signature, None))
+    def __init__(self, signature: Any, *, trailer: bool = True) -> None:
+        super().__init__(_native.delta_stream(signature, None, trailer=trailer))
 
 
 class PatchMaker(_Maker):
     """Patches ``basis`` (a path, a seekable binary file object or bytes)
-    with a delta pushed in pieces."""
+    with a delta pushed in pieces. The result is checked against the
+    delta's trailer: :meth:`finish` (or the :meth:`update` that reaches the
+    end) raises :class:`CorruptError` on a mismatch (discard what was
+    returned); ``verify=False`` skips the check."""
 
-    def __init__(self, basis: Any) -> None:
-        super().__init__(_native.patch_stream(basis, None))
+    def __init__(self, basis: Any, *, verify: bool = True) -> None:
+        super().__init__(_native.patch_stream(basis, None, verify=verify))

@@ -11,6 +11,7 @@ __all__ = [
     "CorruptError",
     "TruncatedError",
     "ParameterError",
+    "SameFileError",
     "LibrsyncIOError",
     "OutputExistsError",
 ]
@@ -39,8 +40,10 @@ class BadMagicError(LibrsyncError):
 
 
 class CorruptError(LibrsyncError):
-    """A corrupt signature or delta, or a result whose SHA-256 differs from
-    the expected one (status 106)."""
+    """A corrupt signature or delta, or a result that differs from what the
+    delta's verification trailer records (NEW's length and BLAKE3: the basis
+    is probably not the one the signature was made from, or the delta is
+    damaged) or from the expected SHA-256 (status 106)."""
 
 
 class TruncatedError(LibrsyncError):
@@ -51,6 +54,15 @@ class TruncatedError(LibrsyncError):
 class ParameterError(LibrsyncError, ValueError):
     """A bad option value, such as a strong length longer than the hash
     (status 108, or 101 for an unknown name)."""
+
+
+class SameFileError(ParameterError):
+    """Two paths of one path-function call are the same file (compared by
+    device and inode, or for an output that does not exist yet by where it
+    would be written), such as ``delta_file(sig, new, new)``; raised before
+    anything is read or written, as the CLI's usage error (status 101).
+    ``patch_file(b, d, b, force=True)`` (the result replacing the basis) is
+    allowed."""
 
 
 class LibrsyncIOError(LibrsyncError, OSError):

@@ -34,10 +34,15 @@ class Signature:
         that is not a signature, ``TruncatedError``/``CorruptError`` for a
         damaged one."""
 
-    def delta(self, new: Union[_Reader, Buffer], out: Optional[_Writer] = None) -> Optional[bytes]:
+    def delta(
+        self, new: Union[_Reader, Buffer], out: Optional[_Writer] = None, *, trailer: bool = True
+    ) -> Optional[bytes]:
         """The delta of ``new`` (a binary file object, read to its end, or a
         bytes-like object) against this signature: written to ``out`` and
-        None returned, or returned as bytes when ``out`` is None."""
+        None returned, or returned as bytes when ``out`` is None.
+        ``trailer=False`` leaves out the 45-byte verification trailer after
+        END (NEW's length and BLAKE3): the delta is then byte for byte
+        rdiff's, for readers that reject bytes after END."""
 
     @property
     def block_size(self) -> int:
@@ -76,12 +81,19 @@ def signature_bytes(
     "rabinkarp" or "rollsum"; ``jobs`` threads (0: one per core; the
     result is the same for any). Bad values raise ``ParameterError``."""
 
-def delta_bytes(signature: Union[Signature, Buffer], new: Buffer) -> bytes:
+def delta_bytes(signature: Union[Signature, Buffer], new: Buffer, *, trailer: bool = True) -> bytes:
     """The delta of ``new`` against ``signature`` (a loaded Signature or the
-    bytes of one)."""
+    bytes of one), ending with the verification trailer (45 bytes after
+    END: NEW's length and BLAKE3; rdiff ignores it). ``trailer=False``
+    leaves it out: the delta is then byte for byte rdiff's."""
 
-def patch_bytes(basis: Buffer, delta: Buffer) -> bytes:
-    """``basis`` patched with ``delta``."""
+def patch_bytes(basis: Buffer, delta: Buffer, *, verify: bool = True) -> bytes:
+    """``basis`` patched with ``delta``. A result that differs from what the
+    delta's trailer records raises ``CorruptError`` (``code`` 106: the
+    basis is probably not the one the signature was made from, or the
+    delta is damaged); ``verify=False`` skips the check and returns what
+    the commands make, as rdiff would. A delta without a trailer is not
+    checked."""
 
 def signature_io(
     basis: _Reader,
@@ -109,9 +121,11 @@ def delta_io(
     sig_fd: Optional[Tuple[int, int]] = None,
     new_fd: Optional[Tuple[int, int]] = None,
     out_fd: Optional[Tuple[int, int]] = None,
+    trailer: bool = True,
 ) -> Tuple[Optional[int], Optional[int], Optional[int]]:
     """Writes the delta of the file object ``new`` against ``signature``
-    into ``out``; ``*_fd`` and the result as for :func:`signature_io`."""
+    into ``out``; ``*_fd`` and the result as for :func:`signature_io`;
+    ``trailer`` as for :func:`delta_bytes`."""
 
 def patch_io(
     basis: Any,
@@ -121,10 +135,12 @@ def patch_io(
     basis_fd: Optional[Tuple[int, int]] = None,
     delta_fd: Optional[Tuple[int, int]] = None,
     out_fd: Optional[Tuple[int, int]] = None,
+    verify: bool = True,
 ) -> Tuple[Optional[int], Optional[int]]:
     """Writes ``basis`` (a seekable binary file object) patched with
     ``delta`` into ``out``; ``*_fd`` as for :func:`signature_io` (all three
-    files: the CLI's splice path); returns the end of ``delta`` and ``out``."""
+    files: the CLI's splice path); ``verify`` as for :func:`patch_bytes`;
+    returns the end of ``delta`` and ``out``."""
 
 def load_signature(source: Union[StrPath, _Reader, Buffer]) -> Signature:
     """Same as :meth:`Signature.load`."""
@@ -144,7 +160,8 @@ def signature_file(
     as ``rsync-tool signature`` does: through a temporary file renamed into
     place on success, never over an existing file unless ``force`` (then
     keeping its permissions). Options as for :func:`signature_bytes`.
-    ``OutputExistsError`` if the output exists."""
+    ``OutputExistsError`` if the output exists; ``SameFileError`` (a
+    ``ParameterError``, status 101) if it is ``basis``."""
 
 def delta_file(
     signature: Union[StrPath, Signature],
@@ -154,12 +171,17 @@ def delta_file(
     force: bool = False,
     jobs: int = 0,
     sha256_file: Optional[StrPath] = None,
+    trailer: bool = True,
 ) -> None:
     """Writes the delta of the file ``new`` against ``signature`` (a path or
     a loaded Signature) to the file ``delta``, searching on ``jobs``
     threads (0: one per core), with atomic outputs as
     :func:`signature_file`. ``sha256_file`` also writes ``new``'s SHA-256
-    there in ``sha256sum`` format, for ``patch_file(expect_sha256=...)``."""
+    there in ``sha256sum`` format, for ``patch_file(expect_sha256=...)``.
+    ``trailer`` as for :func:`delta_bytes` (``rsync-tool delta
+    --no-trailer``). An output that is an input (``signature`` or
+    ``new``) or the other output raises ``SameFileError`` before any
+    work."""
 
 def patch_file(
     basis: StrPath,
@@ -168,11 +190,16 @@ def patch_file(
     *,
     force: bool = False,
     expect_sha256: Optional[str] = None,
+    verify: bool = True,
 ) -> None:
     """Writes the file ``basis`` patched with the file ``delta`` to the file
-    ``out`` (which may be ``basis`` itself, with ``force``), with atomic
-    outputs and the CLI's splice(2) fast path. ``expect_sha256`` (64 hex
-    digits): a result with another SHA-256 raises ``CorruptError`` and
+    ``out`` (which may be ``basis`` itself, with ``force``; ``out`` being
+    ``delta`` raises ``SameFileError`` before any work), with atomic
+    outputs and the CLI's splice(2) fast path. A result that differs from
+    the delta's trailer raises ``CorruptError`` (``code`` 106) and nothing
+    is written (an existing ``out`` is untouched); ``verify=False`` skips
+    that check (``rsync-tool patch --no-verify``). ``expect_sha256`` (64
+    hex digits): a result with another SHA-256 raises ``CorruptError`` and
     nothing is written."""
 
 class Stream:
@@ -201,9 +228,17 @@ def signature_stream(
     """A stream making the signature of ``source`` (or of pushed data)."""
 
 def delta_stream(
-    signature: Union[Signature, StrPath, _Reader, Buffer], source: Optional[_Reader] = None
+    signature: Union[Signature, StrPath, _Reader, Buffer],
+    source: Optional[_Reader] = None,
+    *,
+    trailer: bool = True,
 ) -> Stream:
-    """A stream making the delta of ``source`` (or of pushed data)."""
+    """A stream making the delta of ``source`` (or of pushed data);
+    ``trailer`` as for :func:`delta_bytes`."""
 
-def patch_stream(basis: Union[StrPath, Any, Buffer], source: Optional[_Reader] = None) -> Stream:
-    """A stream patching ``basis`` with the delta ``source`` (or pushed data)."""
+def patch_stream(
+    basis: Union[StrPath, Any, Buffer], source: Optional[_Reader] = None, *, verify: bool = True
+) -> Stream:
+    """A stream patching ``basis`` with the delta ``source`` (or pushed
+    data); ``verify`` as for :func:`patch_bytes`, checked at the end of the
+    output (the error comes with its last piece)."""
