@@ -267,3 +267,53 @@ fn a_cut_trailer_is_a_truncated_delta_and_other_bytes_are_ignored() {
     .ok();
     assert_bytes_eq(&read(&dir.join("o")), &new, "bytes after END ignored");
 }
+
+/// A byte or three after END that start like the trailer's magic are just
+/// bytes after END (rdiff ignores them, so do we); a trailer of a later
+/// version is not mistaken for no trailer: a wrong basis is still refused,
+/// unless --no-verify.
+#[test]
+fn stray_bytes_are_ignored_and_a_later_trailer_version_is_not_skipped() {
+    let (tmp, old, new) = setup();
+    let dir = tmp.path();
+    let d = read(&dir.join("d"));
+    let body = delta_up_to_end(&d);
+    for stray in [&b"R"[..], b"RT", b"RTv"] {
+        write(dir, "stray", &[body, stray].concat());
+        let _ = std::fs::remove_file(dir.join("o"));
+        let r = run(
+            &tool(),
+            &["patch", "old", "stray", "o"],
+            Input::Null,
+            Some(dir),
+        );
+        assert_eq!(r.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_bytes_eq(&read(&dir.join("o")), &new, "stray bytes after END");
+    }
+    let mut later = d.clone();
+    let at = later.len() - TRAILER_LEN + 4;
+    later[at] = 2;
+    write(dir, "later", &later);
+    let mut wrong = old.clone();
+    wrong[100] ^= 1;
+    write(dir, "wrong", &wrong);
+    write(dir, "out", b"previous");
+    let r = run(
+        &tool(),
+        &["-f", "patch", "wrong", "later", "out"],
+        Input::Null,
+        Some(dir),
+    );
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.code(), Some(106), "{stderr}");
+    assert!(stderr.contains("trailer of version 2"), "{stderr}");
+    assert_eq!(read(&dir.join("out")), b"previous");
+    let r = run(
+        &tool(),
+        &["-f", "--no-verify", "patch", "old", "later", "o"],
+        Input::Null,
+        Some(dir),
+    );
+    assert_eq!(r.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_bytes_eq(&read(&dir.join("o")), &new, "--no-verify");
+}

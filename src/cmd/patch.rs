@@ -118,7 +118,7 @@ pub fn run(
         let how = if stats.verified {
             "verified: the result's length and BLAKE3 hash match the delta's trailer"
         } else if verify {
-            "not verified: the delta has no trailer"
+            "not verified: no trailer follows the delta's END"
         } else {
             "not verified (--no-verify)"
         };

@@ -33,10 +33,13 @@ pub struct Trailer {
 /// What the bytes after a delta's END are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterEnd {
-    /// Nothing, or bytes that are not a trailer (ignored, as rdiff does).
+    /// Nothing, or bytes that do not start with the trailer's magic
+    /// (ignored, as rdiff does).
     Nothing,
-    /// A trailer's magic and version, cut short.
+    /// The trailer's magic, cut short before the end of a trailer.
     Truncated,
+    /// The trailer's magic with a version this build does not read.
+    UnknownVersion(u8),
     /// A whole trailer.
     Trailer(Trailer),
 }
@@ -61,15 +64,19 @@ impl Trailer {
     }
 
     /// Reads the bytes that follow a delta's END (all of them, or at least
-    /// the first [`TRAILER_LEN`]).
+    /// the first [`TRAILER_LEN`]). Only a whole magic number makes them a
+    /// trailer: fewer bytes that happen to start like it are ignored, as
+    /// rdiff ignores whatever follows END.
     pub fn parse(after_end: &[u8]) -> AfterEnd {
-        let head = [&TRAILER_MAGIC.to_be_bytes()[..], &[TRAILER_VERSION]].concat();
-        let n = after_end.len().min(head.len());
-        if n == 0 || after_end[..n] != head[..n] {
+        if !after_end.starts_with(&TRAILER_MAGIC.to_be_bytes()) {
             return AfterEnd::Nothing;
         }
-        if after_end.len() < TRAILER_LEN {
-            return AfterEnd::Truncated;
+        match after_end.get(4) {
+            Some(&version) if version != TRAILER_VERSION => {
+                return AfterEnd::UnknownVersion(version);
+            }
+            _ if after_end.len() < TRAILER_LEN => return AfterEnd::Truncated,
+            _ => {}
         }
         let mut len = [0u8; 8];
         len.copy_from_slice(&after_end[5..13]);
@@ -115,10 +122,17 @@ mod tests {
             AfterEnd::Trailer(t)
         );
         assert_eq!(Trailer::parse(&bytes[..20]), AfterEnd::Truncated);
-        assert_eq!(Trailer::parse(&bytes[..2]), AfterEnd::Truncated);
+        assert_eq!(Trailer::parse(&bytes[..4]), AfterEnd::Truncated);
+        // a stray byte or three after END are rdiff's business: ignored
+        assert_eq!(Trailer::parse(&bytes[..1]), AfterEnd::Nothing);
+        assert_eq!(Trailer::parse(&bytes[..3]), AfterEnd::Nothing);
         assert_eq!(Trailer::parse(b""), AfterEnd::Nothing);
         assert_eq!(Trailer::parse(b"trailing"), AfterEnd::Nothing);
-        assert_eq!(Trailer::parse(b"RTvf\x02"), AfterEnd::Nothing);
+        // a later version is not silently taken for no trailer
+        assert_eq!(Trailer::parse(b"RTvf\x02"), AfterEnd::UnknownVersion(2));
+        let mut later = bytes;
+        later[4] = 7;
+        assert_eq!(Trailer::parse(&later), AfterEnd::UnknownVersion(7));
         // no librsync magic starts with the trailer's first bytes
         for magic in [
             0x7273_0236u32,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
-use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN, copy_past_end};
+use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN, TRAILER_MAGIC, copy_past_end};
 use crate::io;
 use crate::stats::{Op, Stats};
 
@@ -169,8 +169,13 @@ pub(crate) fn apply<B: Read + Seek, D: Read, W: Write>(
     }
     out.flush()
         .map_err(|e| Error::io(Role::Output, "write failed", e))?;
-    // A trailer may follow END: read up to its length (rdiff stops at END).
-    while verifying && after_end.len() < TRAILER_LEN {
+    // A trailer may follow END: read up to its length (rdiff stops at END),
+    // and no further once the bytes read cannot begin one.
+    let magic = TRAILER_MAGIC.to_be_bytes();
+    while verifying
+        && after_end.len() < TRAILER_LEN
+        && magic.starts_with(&after_end[..after_end.len().min(magic.len())])
+    {
         let start = after_end.len();
         after_end.resize(TRAILER_LEN, 0);
         let got = io::read(&mut delta, &mut after_end[start..], Role::Delta)?;

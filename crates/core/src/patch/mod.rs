@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result, Role, Status};
-use crate::format::{AfterEnd, NewHasher, Trailer};
+use crate::format::{AfterEnd, NewHasher, TRAILER_VERSION, Trailer};
 use crate::io::{Checked, Counted};
 use crate::options::PatchOptions;
 use crate::stats::Stats;
@@ -69,6 +69,15 @@ fn check_trailer(stats: &mut Stats, hasher: Option<&NewHasher>, after_end: &[u8]
             return Err(Error::new(
                 Status::InputEnded,
                 "delta is truncated inside its verification trailer",
+            )
+            .about(Role::Delta));
+        }
+        AfterEnd::UnknownVersion(version) => {
+            return Err(Error::new(
+                Status::Corrupt,
+                format!(
+                    "verification trailer of version {version}, which this rsync-tool cannot check (it reads version {TRAILER_VERSION}; --no-verify patches without checking)"
+                ),
             )
             .about(Role::Delta));
         }
