@@ -234,7 +234,7 @@ fn no_trailer_writes_the_bytes_up_to_end_and_no_verify_skips() {
         Some(dir),
     )
     .ok();
-    assert!(String::from_utf8_lossy(&r.stderr).contains("the delta has no trailer"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no trailer follows the delta's END"));
 }
 
 #[test]
