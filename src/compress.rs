@@ -19,6 +19,9 @@ use flate2::write::GzEncoder;
 use crate::error::{Error, ExitStatus, Result, plain_io_message};
 use crate::fs::Input;
 
+/// Decompressed bytes [`Decompressor::finish`] reads after the delta's END.
+const AFTER_END_LIMIT: u64 = 1 << 20;
+
 /// The first bytes of a gzip stream (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// The first bytes of a zstd frame (RFC 8878), little-endian 0xFD2FB528.
@@ -189,9 +192,17 @@ impl<'a> Decompressor<'a> {
     }
 
     /// Reads the compressed stream to its end, so that its checksum and end
-    /// are checked even where the delta's END came before them.
+    /// are checked even where the delta's END came before them; past
+    /// [`AFTER_END_LIMIT`] decompressed bytes the rest is left unread, as
+    /// rdiff leaves whatever follows END (so a small file that inflates to
+    /// gigabytes of padding costs no more).
     pub fn finish(&mut self) -> Result<()> {
-        io::copy(self, &mut io::sink()).map(drop).map_err(|e| {
+        io::copy(
+            &mut Read::take(&mut *self, AFTER_END_LIMIT),
+            &mut io::sink(),
+        )
+        .map(drop)
+        .map_err(|e| {
             self.failure()
                 .unwrap_or_else(|| Error::io(format_args!("{}: read failed", self.name), e))
         })
