@@ -12,8 +12,9 @@
 //! A replaced file's owner, group, mode and extended attributes are kept.
 //!
 //! Where nothing can be put beside the target (force over a writable file
-//! in a directory we can't write, a sticky directory, a bind-mounted file)
-//! the complete result is built in a temporary file elsewhere and copied
+//! in a directory we can't write, a sticky directory, a bind-mounted file),
+//! or what is put there could not have the target's owner and group (not
+//! root, over another user's file), the complete result is built in a temporary file elsewhere and copied
 //! into the existing file only at the end, as `inplace` always does.
 //!
 //! Outputs that are not regular files (stdout, a FIFO, `/dev/null`, bash's
@@ -384,6 +385,25 @@ impl Output {
         let (dir, dir_path, file_name) = parent_of(&target_path).map_err(cannot_write)?;
         if !options.inplace {
             match create_temp(&dir, &dir_path, 0o600, hooks) {
+                Ok((file, named)) if !keep_owner(&file, &meta) => {
+                    // A new file cannot be given its owner and group (not
+                    // root, and another user's file or a group we are not
+                    // in): written into at the end instead, as rdiff does,
+                    // so that they stay. The temporary serves as it is.
+                    hooks.notice(&format!(
+                        "{name}: a new file cannot have its owner and group; building the result beside it, to write into it at the end"
+                    ));
+                    return Ok(Output {
+                        name,
+                        kind: Kind::Staged(Staged {
+                            file,
+                            named,
+                            place: Place::Into,
+                            target: Some(target),
+                        }),
+                        options,
+                    });
+                }
                 Ok((file, named)) => {
                     keep_metadata(&target, &file, &meta)
                         .map_err(|e| Error::io(&name, "cannot set permissions", e))?;
@@ -493,19 +513,22 @@ fn parent_of(path: &Path) -> io::Result<(File, PathBuf, OsString)> {
     Ok((open_dir(&dir_path)?, dir_path, name))
 }
 
-/// Gives `file` the owner, group, mode and extended attributes of the file
-/// it replaces; setuid and setgid are dropped if the owner can't be kept.
-fn keep_metadata(old: &File, file: &File, meta: &fs::Metadata) -> io::Result<()> {
-    let mut mode = meta.mode() & 0o7777;
-    let owner = rustix::fs::fchown(
+/// Gives `file` the owner and group of the file it replaces; false when
+/// that is not allowed.
+fn keep_owner(file: &File, meta: &fs::Metadata) -> bool {
+    rustix::fs::fchown(
         file,
         Some(rustix::fs::Uid::from_raw(meta.uid())),
         Some(rustix::fs::Gid::from_raw(meta.gid())),
-    );
-    if owner.is_err() {
-        mode &= !0o6000;
-    }
-    rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
+    )
+    .is_ok()
+}
+
+/// Gives `file`, which already has the owner and group of the file it
+/// replaces ([`keep_owner`]), its mode (setuid and setgid too) and extended
+/// attributes.
+fn keep_metadata(old: &File, file: &File, meta: &fs::Metadata) -> io::Result<()> {
+    rustix::fs::fchmod(file, Mode::from_raw_mode(meta.mode() & 0o7777))?;
     copy_xattrs(old, file);
     Ok(())
 }
