@@ -46,7 +46,9 @@ use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 pub use error::{Error, ErrorKind, Result, plain_io_message};
-pub use sha256sum::sha256sum_line;
+pub use sha256sum::{
+    HashingReader, HashingWriter, SHA256_LEN, Sha256Digest, sha256_of_file, sha256sum_line,
+};
 
 /// Mode of a new output before the umask, as rdiff's `fopen` gives.
 const NEW_FILE_MODE: u32 = 0o666;
