@@ -3,14 +3,14 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 use rsync_tool_core::{DeltaOptions, Error, PatchOptions, Role, Signature, Status};
 use rsync_tool_output::{
-    self as output, HashingWriter, NoHooks, Output, Sha256Digest, sha256_of_file, sha256sum_line,
+    self as output, FileId, HashingWriter, NoHooks, Output, SameFile, Sha256Digest, sha256_of_file,
+    sha256sum_line,
 };
 
 use crate::data::{bad_parameter, patch_options, signature_options};
@@ -103,8 +103,8 @@ fn open_input(py: Python<'_>, path: &Path) -> PyResult<File> {
 /// in place by [`output::commit`], never over a file that exists (or
 /// appears meanwhile) unless `force`; with it, the replaced file's owner,
 /// group, mode and extended attributes are kept, and where nothing can be
-/// made beside it the result is built elsewhere and written into it at the
-/// end. Python needs no signal hooks: Ctrl-C comes as an exception, and a
+/// made beside it (or nothing made there could have its owner and group)
+/// the result is built elsewhere and written into it at the end. Python needs no signal hooks: Ctrl-C comes as an exception, and a
 /// dropped output removes its temporary file.
 fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
     let options = output::Options {
@@ -116,23 +116,16 @@ fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
     Output::open(path, options).map_err(|e| errors::output_error(py, &e))
 }
 
-/// Device and inode of a regular file (two pipes or devices are not
-/// compared, as in the CLI).
-type FileId = (u64, u64);
-
-fn id_of(meta: &fs::Metadata) -> Option<FileId> {
-    meta.is_file().then(|| (meta.dev(), meta.ino()))
-}
-
-/// The id of an open input.
+/// The id of an open input (device and inode of a regular file; two pipes
+/// or devices are not compared, as in the CLI).
 fn file_id(file: &File) -> Option<FileId> {
-    id_of(&file.metadata().ok()?)
+    output::file_id(&file.metadata().ok()?)
 }
 
 /// The id of the file an output path names (symlinks followed), if it
 /// exists.
 fn path_id(path: &Path) -> Option<FileId> {
-    id_of(&fs::metadata(path).ok()?)
+    output::file_id(&fs::metadata(path).ok()?)
 }
 
 /// `SameFileError` (a `ParameterError`, status 101 as the CLI's usage
@@ -145,19 +138,17 @@ fn same_file(py: Python<'_>, message: String) -> PyErr {
 /// open inputs (device and inode, whatever the spelling: `./x`, a symlink,
 /// a hard link), as the CLI does.
 fn refuse_input(py: Python<'_>, output: &Path, inputs: &[(&Path, &File)]) -> PyResult<()> {
-    let Some(id) = path_id(output) else {
-        return Ok(());
-    };
-    match inputs.iter().find(|(_, file)| file_id(file) == Some(id)) {
-        Some((input, _)) => Err(same_file(
+    let ids: Vec<_> = inputs.iter().map(|(_, file)| file_id(file)).collect();
+    match output::same_files(&ids, &[path_id(output)]).first() {
+        Some(&SameFile::Input { input, .. }) => Err(same_file(
             py,
             format!(
                 "{} and {} are the same file; name another output",
-                input.display(),
+                inputs[input].0.display(),
                 output.display()
             ),
         )),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 

@@ -297,6 +297,59 @@ pub fn was_closed_at_start(fd: BorrowedFd<'_>) -> bool {
         && rustix::fs::fcntl_getfl(fd).is_ok_and(|flags| flags & OFlags::RWMODE == OFlags::RDWR)
 }
 
+/// Device and inode of a regular file: what makes two paths one file,
+/// whatever their spelling (`./x`, a symlink, a hard link).
+pub type FileId = (u64, u64);
+
+/// The [`FileId`] of a regular file; `None` for anything else (two pipes
+/// or devices are not compared).
+pub fn file_id(meta: &fs::Metadata) -> Option<FileId> {
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+/// Two files of one call that are one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameFile {
+    /// `outputs[output]` is `inputs[input]`.
+    Input {
+        /// The output's index.
+        output: usize,
+        /// The input's index.
+        input: usize,
+    },
+    /// `outputs[second]` is `outputs[first]`, an earlier one.
+    Outputs {
+        /// The earlier output's index.
+        first: usize,
+        /// The later output's index.
+        second: usize,
+    },
+}
+
+/// Every pair of one call's files that are one file, by [`FileId`] (`None`:
+/// not compared): for each output in turn, the inputs it is, then the
+/// earlier outputs it is.
+pub fn same_files(inputs: &[Option<FileId>], outputs: &[Option<FileId>]) -> Vec<SameFile> {
+    let mut pairs = Vec::new();
+    for (o, id) in outputs.iter().enumerate() {
+        let Some(id) = id else { continue };
+        for (i, input) in inputs.iter().enumerate() {
+            if input.as_ref() == Some(id) {
+                pairs.push(SameFile::Input {
+                    output: o,
+                    input: i,
+                });
+            }
+        }
+        for (first, other) in outputs[..o].iter().enumerate() {
+            if other.as_ref() == Some(id) {
+                pairs.push(SameFile::Outputs { first, second: o });
+            }
+        }
+    }
+    pairs
+}
+
 fn exists(name: &str, options: Options) -> Error {
     Error::new(
         ErrorKind::Exists,
@@ -460,13 +513,12 @@ impl Output {
     }
 
     /// Device and inode of the file this output replaces or writes, if any.
-    pub fn id(&self) -> Option<(u64, u64)> {
+    pub fn id(&self) -> Option<FileId> {
         let file = match &self.kind {
             Kind::Through(file) => file,
             Kind::Staged(staged) => staged.target.as_ref()?,
         };
-        let meta = file.metadata().ok()?;
-        meta.is_file().then(|| (meta.dev(), meta.ino()))
+        file_id(&file.metadata().ok()?)
     }
 
     /// True when `inplace` or a fallback writes into the existing file.
