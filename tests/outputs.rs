@@ -235,7 +235,9 @@ fn force_keeps_owner_group_mode_and_extended_attributes() {
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "b'yes'");
     }
-    // as the user, a group it is not in cannot be kept: setgid is dropped
+    // as the user, a group it is not in cannot be given to a new file: the
+    // result is written into the file, which keeps the group, and the
+    // system drops setgid on a write by someone outside it
     let sub = d.join("sub");
     std::fs::create_dir(&sub).unwrap();
     chown(&sub, uid, gid);
@@ -246,8 +248,34 @@ fn force_keeps_owner_group_mode_and_extended_attributes() {
     assert!(r.status.success(), "{r:?}");
     let meta = std::fs::metadata(&out).unwrap();
     assert_eq!(read(&out), sig);
-    assert_eq!(meta.uid(), uid);
-    assert_eq!(meta.mode() & 0o7777, 0o775, "setgid dropped with the group");
+    assert_eq!((meta.uid(), meta.gid()), (uid, 0), "owner and group kept");
+    assert_eq!(meta.mode() & 0o7777, 0o775, "setgid dropped");
+}
+
+#[test]
+fn force_over_someone_elses_file_keeps_its_owner_and_group() {
+    let Some((uid, gid)) = test_user() else {
+        return;
+    };
+    let (_dir, d, sig) = setup();
+    // root's file, writable by the user's group, in a directory the user
+    // may write: a new file could not be given root as its owner, so the
+    // result is written into the file, as rdiff does
+    let sub = d.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    chown(&sub, uid, gid);
+    let out = write(&sub, "out", b"root's file");
+    chown(&out, 0, gid);
+    chmod(&out, 0o664);
+    let ino = std::fs::metadata(&out).unwrap().ino();
+    let r = as_user(&tool(), &["-f", "signature", "../basis", "out"], &sub);
+    assert!(r.status.success(), "{r:?}");
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!(read(&out), sig);
+    assert_eq!((meta.uid(), meta.gid()), (0, gid), "owner and group kept");
+    assert_eq!(meta.mode() & 0o7777, 0o664, "mode kept");
+    assert_eq!(meta.ino(), ino, "written into");
+    assert_eq!(names_in(&sub), ["out"], "no temporary left");
 }
 
 // ------------------------------------------------------------- case 6

@@ -1,4 +1,4 @@
-//! Bytes-like arguments, borrowed without copying, and the signature options.
+//! Bytes-like arguments and the signature options.
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -6,57 +6,33 @@ use rsync_tool_core::{PatchOptions, SignatureOptions, Status, StrongHash, Strong
 
 use crate::errors;
 
-/// A bytes-like argument's contents, kept alive and unmoved while borrowed.
-pub enum Data<'py> {
-    /// A `bytes` object: immutable, read in place.
-    Bytes(Bound<'py, PyBytes>),
-    /// A writable contiguous buffer (`bytearray`, `mmap`, a NumPy array...),
-    /// read in place through the ctypes array `_export` that pins it.
-    Pinned {
-        address: usize,
-        len: usize,
-        _export: Bound<'py, PyAny>,
-    },
-}
+/// A bytes-like argument's contents, as a `bytes` object: immutable, so it
+/// can be read on a worker thread with the GIL released while no Python
+/// thread can change it.
+pub struct Data<'py>(Bound<'py, PyBytes>);
 
 impl Data<'_> {
     pub fn as_slice(&self) -> &[u8] {
-        match self {
-            Data::Bytes(bytes) => bytes.as_bytes(),
-            // SAFETY: `_export` is a ctypes array made with `from_buffer`: it
-            // holds a buffer export of the object, which keeps these `len`
-            // bytes at `address` allocated and unmoved (a `bytearray` with an
-            // export refuses to resize) until it is dropped, and it lives as
-            // long as `self`. Another Python thread writing into the buffer
-            // during a call changes the bytes read, as with any reader; the
-            // documentation asks callers not to.
-            Data::Pinned { address, len, .. } => unsafe {
-                std::slice::from_raw_parts(*address as *const u8, *len)
-            },
-        }
+        self.0.as_bytes()
     }
 }
 
-/// Borrows any object with the buffer protocol: `bytes` and writable
-/// contiguous buffers in place; anything else (a read-only `memoryview`
-/// slice, a non-contiguous array) is copied once. The limited C API of
-/// Python 3.9 (abi3) has no buffer protocol, so `rsync_tool._buffers` asks
-/// ctypes for the address.
+/// The contents of any object with the buffer protocol. `bytes` (and a
+/// read-only view spanning a whole `bytes` object) are read in place; any
+/// other buffer (`bytearray`, `mmap`, `array`, a NumPy array, a
+/// `memoryview` of one) is copied once, with the GIL held, into a `bytes`
+/// object only this call holds: another thread writing into the buffer
+/// during the call changes nothing read. The limited C API of Python 3.9
+/// (abi3) has no buffer protocol, so `rsync_tool._buffers` makes the copy.
 pub fn borrow<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>) -> PyResult<Data<'py>> {
     if let Ok(bytes) = obj.cast::<PyBytes>() {
-        return Ok(Data::Bytes(bytes.clone()));
+        return Ok(Data(bytes.clone()));
     }
-    let helper = py.import("rsync_tool._buffers")?.getattr("pin")?;
-    let pinned = helper.call1((obj,))?;
-    if let Ok(bytes) = pinned.cast::<PyBytes>() {
-        return Ok(Data::Bytes(bytes.clone()));
-    }
-    let (address, len, export): (usize, usize, Bound<'py, PyAny>) = pinned.extract()?;
-    Ok(Data::Pinned {
-        address,
-        len,
-        _export: export,
-    })
+    let contents = py
+        .import("rsync_tool._buffers")?
+        .getattr("contents")?
+        .call1((obj,))?;
+    Ok(Data(contents.cast_into::<PyBytes>()?))
 }
 
 /// A `ParameterError` with rdiff's status for a bad option value.

@@ -3,9 +3,11 @@
 //! The pure-Python package `rsync_tool` wraps this module: python-librsync's
 //! API, the exception classes and the stream readers live there. Here are
 //! the calls that do the work, each with the GIL released: on bytes
-//! (borrowed, not copied), on file objects (read and written through their
+//! (read in place; other buffers are copied once), on file objects (read and written through their
 //! methods), on paths (atomic outputs, the CLI's fast paths), on a loaded
 //! signature, and as streams.
+
+#![deny(unsafe_code)]
 
 use std::io::Cursor;
 

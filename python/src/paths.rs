@@ -3,15 +3,15 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
 use rsync_tool_core::{DeltaOptions, Error, PatchOptions, Role, Signature, Status};
-use rsync_tool_output::{self as output, NoHooks, Output};
-use sha2::{Digest, Sha256};
+use rsync_tool_output::{
+    self as output, FileId, HashingWriter, NoHooks, Output, SameFile, Sha256Digest, sha256_of_file,
+    sha256sum_line,
+};
 
 use crate::data::{bad_parameter, patch_options, signature_options};
 use crate::errors;
@@ -45,8 +45,13 @@ impl Names {
 enum Failure {
     Engine(Error),
     Output(output::Error),
-    Write { name: String, err: io::Error },
+    Write {
+        name: String,
+        err: io::Error,
+    },
     Mismatch(String),
+    /// Ctrl-C: nothing was committed.
+    Cancelled,
 }
 
 impl Failure {
@@ -61,7 +66,17 @@ impl Failure {
                 format!("{}: {message}", names.output),
                 Status::Corrupt.code(),
             ),
+            Failure::Cancelled => errors::interrupted(),
         }
+    }
+}
+
+/// Puts `outputs` in place (all or none) unless the call was interrupted:
+/// once the caller has been told so, nothing is committed.
+fn commit(cancel: &Cancel, outputs: Vec<Output>) -> Result<(), Failure> {
+    match cancel.commit(|| output::commit(outputs)) {
+        Some(result) => result.map_err(Failure::Output),
+        None => Err(Failure::Cancelled),
     }
 }
 
@@ -88,8 +103,8 @@ fn open_input(py: Python<'_>, path: &Path) -> PyResult<File> {
 /// in place by [`output::commit`], never over a file that exists (or
 /// appears meanwhile) unless `force`; with it, the replaced file's owner,
 /// group, mode and extended attributes are kept, and where nothing can be
-/// made beside it the result is built elsewhere and written into it at the
-/// end. Python needs no signal hooks: Ctrl-C comes as an exception, and a
+/// made beside it (or nothing made there could have its owner and group)
+/// the result is built elsewhere and written into it at the end. Python needs no signal hooks: Ctrl-C comes as an exception, and a
 /// dropped output removes its temporary file.
 fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
     let options = output::Options {
@@ -101,23 +116,16 @@ fn open_output(py: Python<'_>, path: &Path, force: bool) -> PyResult<Output> {
     Output::open(path, options).map_err(|e| errors::output_error(py, &e))
 }
 
-/// Device and inode of a regular file (two pipes or devices are not
-/// compared, as in the CLI).
-type FileId = (u64, u64);
-
-fn id_of(meta: &fs::Metadata) -> Option<FileId> {
-    meta.is_file().then(|| (meta.dev(), meta.ino()))
-}
-
-/// The id of an open input.
+/// The id of an open input (device and inode of a regular file; two pipes
+/// or devices are not compared, as in the CLI).
 fn file_id(file: &File) -> Option<FileId> {
-    id_of(&file.metadata().ok()?)
+    output::file_id(&file.metadata().ok()?)
 }
 
 /// The id of the file an output path names (symlinks followed), if it
 /// exists.
 fn path_id(path: &Path) -> Option<FileId> {
-    id_of(&fs::metadata(path).ok()?)
+    output::file_id(&fs::metadata(path).ok()?)
 }
 
 /// `SameFileError` (a `ParameterError`, status 101 as the CLI's usage
@@ -130,19 +138,17 @@ fn same_file(py: Python<'_>, message: String) -> PyErr {
 /// open inputs (device and inode, whatever the spelling: `./x`, a symlink,
 /// a hard link), as the CLI does.
 fn refuse_input(py: Python<'_>, output: &Path, inputs: &[(&Path, &File)]) -> PyResult<()> {
-    let Some(id) = path_id(output) else {
-        return Ok(());
-    };
-    match inputs.iter().find(|(_, file)| file_id(file) == Some(id)) {
-        Some((input, _)) => Err(same_file(
+    let ids: Vec<_> = inputs.iter().map(|(_, file)| file_id(file)).collect();
+    match output::same_files(&ids, &[path_id(output)]).first() {
+        Some(&SameFile::Input { input, .. }) => Err(same_file(
             py,
             format!(
                 "{} and {} are the same file; name another output",
-                input.display(),
+                inputs[input].0.display(),
                 output.display()
             ),
         )),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 
@@ -205,39 +211,12 @@ pub fn signature_file(
     let result = run::detached(py, &cancel, move || {
         let writer = Cancellable {
             inner: out.as_file(),
-            cancel: worker_cancel,
+            cancel: worker_cancel.clone(),
         };
         rsync_tool_core::signature(reader, writer, &options).map_err(Failure::Engine)?;
-        out.commit().map_err(Failure::Output)
+        commit(&worker_cancel, vec![out])
     })?;
     result.map_err(|f| f.raise(py, &names))
-}
-
-/// The SHA-256 of `file` from `start` to its end, read by position; gives
-/// up (None) when `stop` is set.
-fn sha256_of_file(file: &File, start: u64, stop: &AtomicBool) -> io::Result<Option<[u8; 32]>> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; PY_IO_BUFFER];
-    let mut pos = start;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        let n = match file.read_at(&mut buf, pos) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(Some(hasher.finalize().into()));
-        }
-        hasher.update(&buf[..n]);
-        pos += n as u64;
-    }
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes the delta of the file `new` against `signature` (a path or a
@@ -318,78 +297,68 @@ pub fn delta_file(
         };
         let writer = Cancellable {
             inner: out.as_file(),
-            cancel: worker_cancel,
+            cancel: worker_cancel.clone(),
         };
-        let stop = AtomicBool::new(false);
+        // As the CLI: the delta covers `new` as long as it is when the work
+        // starts; a file still growing is hashed as far as the delta went
+        // (that size, or again after the delta if it saw another).
+        let len = new_file
+            .metadata()
+            .map_err(|e| Failure::Engine(Error::io(Role::New, "cannot read", e)))?
+            .len();
         let (result, hashed) = std::thread::scope(|scope| {
-            let hashing = sha_out
-                .is_some()
-                .then(|| scope.spawn(|| sha256_of_file(&new_file, 0, &stop)));
+            let hash = || sha256_of_file(&new_file, 0, len, worker_cancel.flag());
+            // Beside the delta on a thread of its own, or after it where the
+            // system refuses one.
+            let hashing = sha_out.is_some().then(|| {
+                std::thread::Builder::new()
+                    .name("rsync-tool".to_string())
+                    .spawn_scoped(scope, hash)
+            });
             let result = sig::with(&shared, |sig| sig.delta_file(&new_file, writer, &options));
             if result.is_err() {
-                stop.store(true, Ordering::Relaxed);
+                // The call fails: stop hashing too.
+                worker_cancel.set();
             }
-            let hashed = hashing.map(|h| h.join());
+            let hashed = hashing.map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => hash(),
+            });
             (result, hashed)
         });
-        result.map_err(Failure::Engine)?;
-        if let (Some(sha_out), Some(hashed)) = (sha_out, hashed) {
-            let digest = hashed
-                .unwrap_or_else(|_| Err(io::Error::other("hashing thread panicked")))
-                .map_err(|e| Failure::Engine(Error::io(Role::New, "read failed", e)))?
-                .unwrap_or_default();
-            let line = rsync_tool_output::sha256sum_line(&hex(&digest), &new_name);
-            sha_out
-                .as_file()
-                .write_all(&line)
-                .map_err(|err| Failure::Write {
-                    name: sha_out.name().to_string(),
-                    err,
-                })?;
-            // Both in place, or neither.
-            output::commit(vec![out, sha_out]).map_err(Failure::Output)
+        let (stats, _) = result.map_err(Failure::Engine)?;
+        let (Some(sha_out), Some(hashed)) = (sha_out, hashed) else {
+            return commit(&worker_cancel, vec![out]);
+        };
+        let hashed = if stats.in_bytes == len {
+            hashed
         } else {
-            out.commit().map_err(Failure::Output)
-        }
+            sha256_of_file(&new_file, 0, stats.in_bytes, worker_cancel.flag())
+        };
+        let digest = hashed
+            .map_err(|e| Failure::Engine(Error::io(Role::New, "read failed", e)))?
+            .ok_or(Failure::Cancelled)?;
+        sha_out
+            .as_file()
+            .write_all(&sha256sum_line(&digest, &new_name))
+            .map_err(|err| Failure::Write {
+                name: sha_out.name().to_string(),
+                err,
+            })?;
+        // Both in place, or neither.
+        commit(&worker_cancel, vec![out, sha_out])
     })?;
     result.map_err(|f| f.raise(py, &names))
 }
 
 /// 64 hex digits, in either case, as sha256sum prints them.
-fn parse_sha256(py: Python<'_>, text: &str) -> PyResult<[u8; 32]> {
-    let bad = || {
+fn parse_sha256(py: Python<'_>, text: &str) -> PyResult<Sha256Digest> {
+    Sha256Digest::from_hex(text).map_err(|_| {
         bad_parameter(
             py,
             format!("expect_sha256 must be 64 hex digits, got {text:?}"),
         )
-    };
-    if text.len() != 64 || !text.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
-        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
-        *byte = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
-}
-
-/// A writer that hashes what it passes on.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
+    })
 }
 
 /// Applies the delta file `delta` to the file `basis`, writing the file `out`
@@ -434,20 +403,17 @@ pub fn patch_file(
             }
             Some(expected) => {
                 let written_through = output.is_written_through();
-                let mut writer = HashingWriter {
-                    inner: Cancellable {
-                        inner: output.as_file(),
-                        cancel: worker_cancel.clone(),
-                    },
-                    hasher: Sha256::new(),
-                };
+                let mut writer = HashingWriter::new(Cancellable {
+                    inner: output.as_file(),
+                    cancel: worker_cancel.clone(),
+                });
                 let delta_reader = Cancellable {
                     inner: &delta_file,
-                    cancel: worker_cancel,
+                    cancel: worker_cancel.clone(),
                 };
                 rsync_tool_core::patch(&basis_file, delta_reader, &mut writer, &options)
                     .map_err(Failure::Engine)?;
-                let got: [u8; 32] = writer.hasher.finalize().into();
+                let got = writer.finish();
                 if got != expected {
                     let fate = if written_through {
                         "it was written through already"
@@ -455,14 +421,12 @@ pub fn patch_file(
                         "nothing was written"
                     };
                     return Err(Failure::Mismatch(format!(
-                        "the result's SHA-256 is {}, not the expected {}; {fate}",
-                        hex(&got),
-                        hex(&expected)
+                        "the result's SHA-256 is {got}, not the expected {expected}; {fate}"
                     )));
                 }
             }
         }
-        output.commit().map_err(Failure::Output)
+        commit(&worker_cancel, vec![output])
     })?;
     result.map_err(|f| f.raise(py, &names))
 }

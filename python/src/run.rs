@@ -6,9 +6,9 @@
 //! the engine's readers and writers check, and is raised.
 
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -17,27 +17,55 @@ use pyo3::prelude::*;
 /// How often a waiting call runs Python's signal handlers.
 pub const POLL: Duration = Duration::from_millis(50);
 
-/// Set when the caller gave up (Ctrl-C): the engine's I/O then fails.
+/// Set when the caller gave up (Ctrl-C): the engine's I/O then fails, and
+/// no output is committed after it ([`Cancel::commit`]).
 #[derive(Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    flag: Arc<AtomicBool>,
+    /// Held while outputs are put in place, and while the flag is set: a
+    /// commit either ends before the caller is told "interrupted" or never
+    /// begins.
+    committing: Arc<Mutex<()>>,
+}
 
 impl Cancel {
+    /// Cancels the work; waits for a commit under way to end.
     pub fn set(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        let _commit = self
+            .committing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// The flag itself, for loops that poll it (hashing a file).
+    pub fn flag(&self) -> &AtomicBool {
+        &self.flag
     }
 
     /// The same flag for the core's options: the engine checks it once per
     /// buffer, also where it reads or writes files itself.
     pub fn core(&self) -> rsync_tool_core::Cancel {
-        self.0.clone().into()
+        self.flag.clone().into()
     }
 
     pub fn check(&self) -> io::Result<()> {
-        if self.0.load(Ordering::Relaxed) {
+        if self.flag.load(Ordering::Relaxed) {
             Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"))
         } else {
             Ok(())
         }
+    }
+
+    /// Runs `commit` (which puts outputs in place) unless the work was
+    /// cancelled, so that nothing is committed once the caller was told
+    /// "interrupted"; `None` when cancelled.
+    pub fn commit<T>(&self, commit: impl FnOnce() -> T) -> Option<T> {
+        let _commit = self
+            .committing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        (!self.flag.load(Ordering::Relaxed)).then(commit)
     }
 }
 
@@ -80,7 +108,8 @@ pub fn wait<T: Send>(py: Python<'_>, rx: &mut mpsc::Receiver<T>, cancel: &Cancel
             Ok(value) => return Ok(value),
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(err) = py.check_signals() {
-                    cancel.set();
+                    // Without the GIL: a commit under way may take a while.
+                    py.detach(|| cancel.set());
                     return Err(err);
                 }
             }
@@ -90,8 +119,9 @@ pub fn wait<T: Send>(py: Python<'_>, rx: &mut mpsc::Receiver<T>, cancel: &Cancel
 }
 
 /// Runs `work` on a new thread and waits for it. On Ctrl-C the call returns
-/// at once; the thread stops at its next cancellable read or write and drops
-/// what it made (an uncommitted output is removed).
+/// at once (once a commit under way has ended); the thread stops at its next
+/// cancellable read or write, or before its commit ([`Cancel::commit`]), and
+/// drops what it made (an uncommitted output is removed).
 pub fn detached<T, F>(py: Python<'_>, cancel: &Cancel, work: F) -> PyResult<T>
 where
     T: Send + 'static,

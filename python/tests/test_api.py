@@ -169,6 +169,25 @@ def test_any_buffer(wrap):
     assert rsync_tool.patch_bytes(wrap(OLD), wrap(delta)) == NEW
 
 
+def test_bytes_are_read_in_place_other_buffers_copied_once():
+    # A buffer another thread may write into while the engine reads it
+    # without the GIL is copied first; bytes cannot change, so are not.
+    from rsync_tool._buffers import contents
+
+    data = bytes(range(256)) * 4
+    assert contents(data) is data
+    assert contents(memoryview(data)) is data
+    assert contents(memoryview(data)[1:]) == data[1:]
+    assert contents(memoryview(data)[::-1]) == data[::-1]
+    for buf in (bytearray(data), array.array("B", data), memoryview(bytearray(data))):
+        got = contents(buf)
+        assert type(got) is bytes and got == data
+        buf[0] = 255
+        assert got[0] == 0, "a copy, not a view"
+    with pytest.raises(TypeError):
+        contents("text")
+
+
 def test_not_a_buffer():
     with pytest.raises(TypeError):
         rsync_tool.signature_bytes("text")

@@ -8,6 +8,7 @@ mod signature;
 use std::io::{self, Seek, Write};
 
 use rsync_tool_core::{BufferSizes, Engine, Role};
+use rsync_tool_output::SameFile;
 
 use crate::cli::{Cli, Command, EngineArg, Options};
 use crate::compress::Compression;
@@ -211,30 +212,28 @@ fn check_distinct(
             format!("{a} and {b} are the same file; name another output"),
         )
     };
-    for (o, out) in outputs.iter().enumerate() {
-        let Some(id) = out.id() else { continue };
-        for (i, input) in inputs.iter().enumerate() {
-            if input.id() != Some(id) {
-                continue;
+    let input_ids: Vec<_> = inputs.iter().map(|input| input.id()).collect();
+    let output_ids: Vec<_> = outputs.iter().map(|out| out.id()).collect();
+    for pair in rsync_tool_output::same_files(&input_ids, &output_ids) {
+        let (i, o) = match pair {
+            SameFile::Input { output, input } => (input, output),
+            SameFile::Outputs { first, second } => {
+                return Err(same(outputs[first].name(), outputs[second].name()));
             }
-            if allowed != Some((i, o)) {
-                return Err(same(out.name(), &input.name));
-            }
-            if opts.inplace {
-                return Err(Error::new(
-                    ExitStatus::Syntax,
-                    format!(
-                        "{}: is also the input {}; it can only be replaced, which --inplace does not do",
-                        out.name(),
-                        input.name
-                    ),
-                ));
-            }
+        };
+        let (input, out) = (inputs[i], outputs[o]);
+        if allowed != Some((i, o)) {
+            return Err(same(out.name(), &input.name));
         }
-        for other in &outputs[..o] {
-            if other.id() == Some(id) {
-                return Err(same(other.name(), out.name()));
-            }
+        if opts.inplace {
+            return Err(Error::new(
+                ExitStatus::Syntax,
+                format!(
+                    "{}: is also the input {}; it can only be replaced, which --inplace does not do",
+                    out.name(),
+                    input.name
+                ),
+            ));
         }
     }
     Ok(())

@@ -12,8 +12,9 @@
 //! A replaced file's owner, group, mode and extended attributes are kept.
 //!
 //! Where nothing can be put beside the target (force over a writable file
-//! in a directory we can't write, a sticky directory, a bind-mounted file)
-//! the complete result is built in a temporary file elsewhere and copied
+//! in a directory we can't write, a sticky directory, a bind-mounted file),
+//! or what is put there could not have the target's owner and group (not
+//! root, over another user's file), the complete result is built in a temporary file elsewhere and copied
 //! into the existing file only at the end, as `inplace` always does.
 //!
 //! Outputs that are not regular files (stdout, a FIFO, `/dev/null`, bash's
@@ -45,7 +46,9 @@ use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 pub use error::{Error, ErrorKind, Result, plain_io_message};
-pub use sha256sum::sha256sum_line;
+pub use sha256sum::{
+    HashingReader, HashingWriter, SHA256_LEN, Sha256Digest, sha256_of_file, sha256sum_line,
+};
 
 /// Mode of a new output before the umask, as rdiff's `fopen` gives.
 const NEW_FILE_MODE: u32 = 0o666;
@@ -294,6 +297,59 @@ pub fn was_closed_at_start(fd: BorrowedFd<'_>) -> bool {
         && rustix::fs::fcntl_getfl(fd).is_ok_and(|flags| flags & OFlags::RWMODE == OFlags::RDWR)
 }
 
+/// Device and inode of a regular file: what makes two paths one file,
+/// whatever their spelling (`./x`, a symlink, a hard link).
+pub type FileId = (u64, u64);
+
+/// The [`FileId`] of a regular file; `None` for anything else (two pipes
+/// or devices are not compared).
+pub fn file_id(meta: &fs::Metadata) -> Option<FileId> {
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+/// Two files of one call that are one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameFile {
+    /// `outputs[output]` is `inputs[input]`.
+    Input {
+        /// The output's index.
+        output: usize,
+        /// The input's index.
+        input: usize,
+    },
+    /// `outputs[second]` is `outputs[first]`, an earlier one.
+    Outputs {
+        /// The earlier output's index.
+        first: usize,
+        /// The later output's index.
+        second: usize,
+    },
+}
+
+/// Every pair of one call's files that are one file, by [`FileId`] (`None`:
+/// not compared): for each output in turn, the inputs it is, then the
+/// earlier outputs it is.
+pub fn same_files(inputs: &[Option<FileId>], outputs: &[Option<FileId>]) -> Vec<SameFile> {
+    let mut pairs = Vec::new();
+    for (o, id) in outputs.iter().enumerate() {
+        let Some(id) = id else { continue };
+        for (i, input) in inputs.iter().enumerate() {
+            if input.as_ref() == Some(id) {
+                pairs.push(SameFile::Input {
+                    output: o,
+                    input: i,
+                });
+            }
+        }
+        for (first, other) in outputs[..o].iter().enumerate() {
+            if other.as_ref() == Some(id) {
+                pairs.push(SameFile::Outputs { first, second: o });
+            }
+        }
+    }
+    pairs
+}
+
 fn exists(name: &str, options: Options) -> Error {
     Error::new(
         ErrorKind::Exists,
@@ -384,6 +440,25 @@ impl Output {
         let (dir, dir_path, file_name) = parent_of(&target_path).map_err(cannot_write)?;
         if !options.inplace {
             match create_temp(&dir, &dir_path, 0o600, hooks) {
+                Ok((file, named)) if !keep_owner(&file, &meta) => {
+                    // A new file cannot be given its owner and group (not
+                    // root, and another user's file or a group we are not
+                    // in): written into at the end instead, as rdiff does,
+                    // so that they stay. The temporary serves as it is.
+                    hooks.notice(&format!(
+                        "{name}: a new file cannot have its owner and group; building the result beside it, to write into it at the end"
+                    ));
+                    return Ok(Output {
+                        name,
+                        kind: Kind::Staged(Staged {
+                            file,
+                            named,
+                            place: Place::Into,
+                            target: Some(target),
+                        }),
+                        options,
+                    });
+                }
                 Ok((file, named)) => {
                     keep_metadata(&target, &file, &meta)
                         .map_err(|e| Error::io(&name, "cannot set permissions", e))?;
@@ -438,13 +513,12 @@ impl Output {
     }
 
     /// Device and inode of the file this output replaces or writes, if any.
-    pub fn id(&self) -> Option<(u64, u64)> {
+    pub fn id(&self) -> Option<FileId> {
         let file = match &self.kind {
             Kind::Through(file) => file,
             Kind::Staged(staged) => staged.target.as_ref()?,
         };
-        let meta = file.metadata().ok()?;
-        meta.is_file().then(|| (meta.dev(), meta.ino()))
+        file_id(&file.metadata().ok()?)
     }
 
     /// True when `inplace` or a fallback writes into the existing file.
@@ -493,19 +567,22 @@ fn parent_of(path: &Path) -> io::Result<(File, PathBuf, OsString)> {
     Ok((open_dir(&dir_path)?, dir_path, name))
 }
 
-/// Gives `file` the owner, group, mode and extended attributes of the file
-/// it replaces; setuid and setgid are dropped if the owner can't be kept.
-fn keep_metadata(old: &File, file: &File, meta: &fs::Metadata) -> io::Result<()> {
-    let mut mode = meta.mode() & 0o7777;
-    let owner = rustix::fs::fchown(
+/// Gives `file` the owner and group of the file it replaces; false when
+/// that is not allowed.
+fn keep_owner(file: &File, meta: &fs::Metadata) -> bool {
+    rustix::fs::fchown(
         file,
         Some(rustix::fs::Uid::from_raw(meta.uid())),
         Some(rustix::fs::Gid::from_raw(meta.gid())),
-    );
-    if owner.is_err() {
-        mode &= !0o6000;
-    }
-    rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
+    )
+    .is_ok()
+}
+
+/// Gives `file`, which already has the owner and group of the file it
+/// replaces ([`keep_owner`]), its mode (setuid and setgid too) and extended
+/// attributes.
+fn keep_metadata(old: &File, file: &File, meta: &fs::Metadata) -> io::Result<()> {
+    rustix::fs::fchmod(file, Mode::from_raw_mode(meta.mode() & 0o7777))?;
     copy_xattrs(old, file);
     Ok(())
 }

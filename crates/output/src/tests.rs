@@ -155,3 +155,40 @@ fn the_commit_runs_inside_the_hook() {
     out.commit().unwrap();
     assert_eq!(HOOKS.commits.load(Ordering::Relaxed), 1);
 }
+
+#[test]
+fn same_files_pairs_outputs_with_inputs_then_earlier_outputs() {
+    let (a, b) = (Some((1, 2)), Some((1, 3)));
+    assert_eq!(same_files(&[a, None], &[b, None]), []);
+    assert_eq!(
+        same_files(&[None, a], &[b, a, a]),
+        [
+            SameFile::Input {
+                output: 1,
+                input: 1
+            },
+            SameFile::Input {
+                output: 2,
+                input: 1
+            },
+            SameFile::Outputs {
+                first: 1,
+                second: 2
+            },
+        ]
+    );
+    assert_eq!(
+        same_files(&[None], &[None, None]),
+        [],
+        "None is never one file"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    fs::write(&path, b"x").unwrap();
+    let link = dir.path().join("link");
+    fs::hard_link(&path, &link).unwrap();
+    let id = |p: &Path| file_id(&fs::metadata(p).unwrap());
+    assert!(id(&path).is_some());
+    assert_eq!(id(&path), id(&link));
+    assert_eq!(id(dir.path()), None, "a directory has none");
+}

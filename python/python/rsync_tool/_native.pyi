@@ -1,9 +1,10 @@
 """rsync_tool's compiled engine. Every call releases the GIL while it works;
 Ctrl-C stops a long call with ``KeyboardInterrupt``.
 
-Bytes-like arguments are read in place (``bytes`` and writable contiguous
-buffers such as ``bytearray``, ``mmap`` or NumPy arrays); do not change a
-buffer from another thread during a call. Errors are
+Bytes-like arguments: bytes are read in place; other buffers (``bytearray``,
+``mmap``, ``array``, NumPy arrays, views of them) are copied once, when the
+call begins, so that another thread changing one during the call does not
+affect it. Errors are
 :class:`rsync_tool.LibrsyncError` subclasses with rdiff's status as ``code``;
 an exception raised by a file object you pass comes out unchanged.
 """
