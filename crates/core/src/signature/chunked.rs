@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::sync::{Mutex, mpsc};
 use std::thread;
 
-use super::{Cfg, PanicGuard, fill, sign_chunk, worker_died, write_failed};
+use super::{Cfg, PanicGuard, fill, fill_first, sign_chunk, worker_died, write_failed};
 use crate::error::Result;
 use crate::workers::spawn;
 
@@ -26,7 +26,7 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
     chunk_len: usize,
 ) -> Result<u64> {
     let mut first = Vec::new();
-    let n = fill(r, &mut first, chunk_len)?;
+    let n = fill_first(r, &mut first, chunk_len)?;
     if n < chunk_len {
         // Whole input in one chunk: no threads needed.
         return sequential(r, w, cfg, first, n, chunk_len);
