@@ -8,7 +8,9 @@
 //!
 //! To verify the result against a delta's trailer without slowing the
 //! writer, a second thread reads the output back by position behind it, in
-//! L2-sized pieces ([`HASH_PIECE`]) of pages just written, and hashes them.
+//! L2-sized pieces ([`HASH_PIECE`]) of pages just written, and hashes them;
+//! small patches ([`INLINE_VERIFY`]) read the result back afterwards instead,
+//! with no thread.
 //!
 //! The output must be a regular file: the pipe holds references to the
 //! inputs' cached pages until it is drained, and a pipe as output would hand
@@ -53,6 +55,11 @@ const BUF_LEN: usize = 64 * 1024;
 /// cache, so that each is hashed while it is there.
 const HASH_PIECE: usize = 256 * 1024;
 
+/// Patches whose basis and delta together are at most this long verify
+/// their result after writing it, on the calling thread: a 1 KiB patch
+/// started and joined a thread for a few microseconds of hashing.
+const INLINE_VERIFY: u64 = 1 << 20;
+
 /// The inputs and output of a patch, all open files.
 pub(crate) struct Files<'a> {
     pub basis: &'a File,
@@ -60,6 +67,8 @@ pub(crate) struct Files<'a> {
     pub delta: &'a File,
     /// Where the delta starts in its file.
     pub delta_start: u64,
+    /// The delta file's length.
+    pub delta_len: u64,
     /// A regular file.
     pub out: &'a File,
 }
@@ -92,6 +101,22 @@ pub(crate) fn apply(
     let out_start = (&*files.out)
         .stream_position()
         .map_err(|e| Error::io(Role::Output, "cannot find the write position", e))?;
+    let delta_len = files.delta_len.saturating_sub(files.delta_start);
+    if files.basis_len.saturating_add(delta_len) <= INLINE_VERIFY {
+        // Small inputs: the result is read back and hashed after the patch,
+        // on this thread (no thread to start and wait for).
+        let (written, drained) = channel();
+        let Some((stats, after_end)) = run(files, progress, Some(written))? else {
+            return Ok(None);
+        };
+        let hashed = hash_behind(files.out, out_start, drained)
+            .map_err(|e| Error::io(Role::Output, "cannot read the result back to verify it", e))?;
+        return Ok(Some(Spliced {
+            stats,
+            hashed: Some(hashed),
+            after_end,
+        }));
+    }
     std::thread::scope(|scope| {
         let (written, drained) = channel();
         let hashing = scope.spawn(move || hash_behind(files.out, out_start, drained));
@@ -116,7 +141,7 @@ pub(crate) fn apply(
 /// (`drained` counts bytes), until the writer is done.
 fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<NewHasher> {
     let mut hasher = NewHasher::default();
-    let mut piece = vec![0u8; HASH_PIECE];
+    let mut piece = Vec::new();
     let mut done = 0u64;
     while let Ok(mut upto) = drained.recv() {
         while let Ok(later) = drained.try_recv() {
@@ -124,6 +149,10 @@ fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<New
         }
         while done < upto {
             let n = (upto - done).min(HASH_PIECE as u64) as usize;
+            if piece.len() < n {
+                // (a small result needs no piece-sized buffer)
+                piece = vec![0u8; n.next_power_of_two().min(HASH_PIECE)];
+            }
             out.read_exact_at(&mut piece[..n], start + done)?;
             hasher.update(&piece[..n]);
             done += n as u64;
@@ -534,6 +563,7 @@ mod tests {
             basis_len,
             delta: &delta_file,
             delta_start: 0,
+            delta_len: delta.len() as u64,
             out,
         };
         Ok(apply(&files, None, false)?.map(|done| done.stats))
