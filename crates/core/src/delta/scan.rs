@@ -18,6 +18,10 @@ use crate::stats::MatchStats;
 /// idea). Its windows are literal after that: the delta stays right, and may
 /// be larger.
 const MAX_MISSES_PER_WEAK: u32 = 64;
+/// Strong sums at least this long decide alone inside a run of matching
+/// blocks (a false match is then a 2^-64 event); shorter ones need the weak
+/// sum too.
+const TRUSTED_STRONG_LEN: usize = 8;
 /// Misses allowed in one scan whatever the weak sums: this many plus four times
 /// the false weak hits random data gives (positions x blocks / 2^32).
 const MISS_BASE: u64 = 256;
@@ -32,7 +36,8 @@ impl BlockIndex {
     /// times cheaper than a strong sum); only the windows whose weak sums
     /// agree get strong sums, several at once, so that the strong sums spent
     /// on a run are the run's own, hashed side by side, with no guess wasted
-    /// at its end.
+    /// at its end. After a whole group matched, only the next group's last
+    /// weak sum is compared before its strong sums.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn follow(
         &self,
@@ -47,6 +52,7 @@ impl BlockIndex {
         let sl = self.strong_len;
         let mut sums = [[0u8; MAX_STRONG]; SPECULATE];
         let mut n = 0;
+        let mut full_group = false;
         loop {
             let (next, q) = (j + 1 + n, p + n * b);
             let fit = |i: usize| {
@@ -56,17 +62,31 @@ impl BlockIndex {
                 return (n, false);
             }
             let window = |i: usize| &data[q + i * b..q + (i + 1) * b];
-            // Windows with the expected weak sums, up to the first that differs.
-            let mut k = 0;
-            while k < SPECULATE && fit(k) {
-                ms.searches += 1;
-                ms.weak_compares += 1;
-                if self.weak[next + k] != weak_sum(self.params.weak, window(k)) {
-                    break;
-                }
-                k += 1;
+            let mut most = 1;
+            while most < SPECULATE && fit(most) {
+                most += 1;
             }
-            let weak_differs = k < SPECULATE && fit(k);
+            let weak_ok = |i: usize| self.weak[next + i] == weak_sum(self.params.weak, window(i));
+            ms.searches += most as u64;
+            let (k, weak_differs) = if full_group && sl >= TRUSTED_STRONG_LEN && weak_ok(most - 1) {
+                // Inside a long run: the group's last window has its weak sum,
+                // so the run most likely goes on through it; the strong sums
+                // decide (identical data costs one weak sum per group).
+                ms.weak_compares += 1;
+                (most, false)
+            } else {
+                // Windows with the expected weak sums, up to the first that differs.
+                let mut k = 0;
+                while k < most {
+                    ms.weak_compares += 1;
+                    if !weak_ok(k) {
+                        break;
+                    }
+                    k += 1;
+                }
+                (k, k < most)
+            };
+            full_group = k == SPECULATE;
             let windows: [&[u8]; SPECULATE] =
                 std::array::from_fn(|i| if i < k { window(i) } else { &[] });
             self.strong.sums(&windows[..k], &mut sums);
