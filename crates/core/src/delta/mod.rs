@@ -38,8 +38,9 @@
 //!
 //! The parallel path ([`delta_file`], in [`parallel`]) splits NEW into chunks
 //! of 2 MiB (1 MiB for blocks up to 512 bytes; aligned to blocks, independent
-//! of the thread count, so the delta is the same for every `jobs`); each thread scans a chunk (reading up to a block
-//! past its end so that matches may run across it) from a fresh state, and
+//! of the thread count, so the delta is the same for every `jobs`); each
+//! thread scans a chunk (reading up to a block past its end so that matches
+//! may run across it) from a fresh state, and
 //! the chunks are joined in order. Where the delta so far does not end where
 //! the next chunk's scan began in the same state (a match ran across the
 //! seam, or ended right at it), that chunk is scanned again from there until

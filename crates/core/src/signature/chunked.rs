@@ -18,6 +18,8 @@ struct ChunkJob {
     out: Vec<u8>,
 }
 
+/// Signs everything `r` yields in chunks of `chunk_len` bytes, with up to
+/// `jobs` workers (0: one per core), none for an input of one chunk.
 pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
     r: &mut R,
     w: &mut W,
@@ -32,7 +34,7 @@ pub(super) fn run<R: Read + ?Sized, W: Write + ?Sized>(
         return sequential(r, w, cfg, first, n, chunk_len);
     }
     let mut total = n as u64;
-    let mut jobs = jobs;
+    let mut jobs = super::workers(jobs);
     let max_inflight = (jobs + 2) as u64;
 
     let (job_tx, job_rx) = mpsc::channel::<ChunkJob>();

@@ -93,7 +93,6 @@ fn write_signature<R: Read, W: Write>(
             ),
         )));
     }
-    let jobs = crate::workers::workers(jobs, usize::MAX);
     out.write_all(&params.header()).map_err(write_failed)?;
 
     let cfg = Cfg::new(block_len as usize, strong_len as usize, weak, strong);
@@ -101,7 +100,7 @@ fn write_signature<R: Read, W: Write>(
         let blocks = (CHUNK_TARGET / cfg.block_len).clamp(1, MAX_CHUNK_BLOCKS);
         chunked::run(&mut basis, &mut out, &cfg, jobs, blocks * cfg.block_len)?
     } else {
-        large::run(&mut basis, &mut out, &cfg, jobs)?
+        large::run(&mut basis, &mut out, &cfg, workers(jobs))?
     };
     out.flush().map_err(write_failed)?;
     Ok(total)
@@ -253,6 +252,12 @@ fn fill_first<R: Read + ?Sized>(r: &mut R, buf: &mut Vec<u8>, want: usize) -> Re
     }
     buf.resize(want, 0);
     Ok(n + crate::io::read_full(r, &mut buf[n..want], Role::Basis)?)
+}
+
+/// Worker threads for `jobs` (0: one per core): asked only once an input
+/// needs threads, so a small one does not read the cgroup's CPU quota.
+fn workers(jobs: usize) -> usize {
+    crate::workers::workers(jobs, usize::MAX)
 }
 
 /// A failed write of the signature.
