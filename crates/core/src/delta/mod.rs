@@ -28,7 +28,7 @@
 //!   constant, not a BLAKE2b per position of a run of zeros).
 //!
 //! Speed comes from the miss path: per byte one rolling update (RabinKarp
-//! two positions per step, to halve the multiplier's dependency chain) and
+//! four positions per step, to shorten the multiplier's dependency chain) and
 //! one probe of a bit filter of the weak sums (one bit per block, ~128 bits
 //! per block: ~1% false hits), in a loop without calls or bounds checks; only
 //! on a filter hit the hash table, only on a weak hit the strong sum. Right
