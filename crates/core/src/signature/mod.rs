@@ -9,8 +9,9 @@
 //!
 //! Design: the calling thread reads the input into recycled chunk buffers
 //! (each a whole number of blocks, filled completely before hashing, so short
-//! reads from pipes are fine) and writes results in order; `jobs` worker
-//! threads hash the chunks ([`chunked`]).  A worker takes a chunk in batches
+//! reads from pipes are fine) and writes results in order; `jobs - 1` worker
+//! threads hash the chunks, and the calling thread those the workers have no
+//! room for ([`chunked`]).  A chunk is hashed in batches
 //! of ~256 KiB: first the weak sums of the batch's blocks (one sequential
 //! pass, which also pulls the batch into cache), then their strong sums
 //! (BLAKE2b: all blocks of the batch at once with `blake2b_simd::many`, 4-way
@@ -61,11 +62,12 @@ pub(crate) fn signature<R: Read, W: Write>(
 /// Writes the 12-byte header then one entry per block of everything `basis`
 /// yields, streaming: memory is bounded by about `(jobs + 2)` chunks of ~512 KiB,
 /// never the whole input.  Returns the number of input bytes read.
-/// Up to `jobs` worker threads (0: one per core; at most
-/// [`MAX_WORKERS`](crate::workers::MAX_WORKERS)), started as chunks come and
-/// only as many as the system allows (none: the calling thread hashes); the
-/// output bytes are identical for every `jobs`.  Inputs smaller than one chunk
-/// are hashed on the calling thread without spawning workers.
+/// Up to `jobs` threads in all (0: one per core; at most
+/// [`MAX_WORKERS`](crate::workers::MAX_WORKERS)): this one and workers
+/// started as chunks come, only as many as the system allows (none: the
+/// calling thread hashes); the output bytes are identical for every `jobs`.
+/// Inputs smaller than one chunk, and `jobs == 1`, are hashed on the calling
+/// thread without spawning workers.
 fn write_signature<R: Read, W: Write>(
     mut basis: R,
     mut out: W,
