@@ -215,7 +215,10 @@ impl BlockIndex {
             i = j;
         }
 
-        let table_bits = (groups.len() * 2)
+        // Load factor 0.375 to 0.75: the table is probed only on a filter
+        // hit, and twice the slots cost peak RSS (tar -b 512: 26.2 -> 23.5
+        // MiB with 1.5x, at the same speed).
+        let table_bits = (groups.len() * 3 / 2)
             .next_power_of_two()
             .max(16)
             .trailing_zeros();
