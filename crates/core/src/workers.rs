@@ -104,11 +104,11 @@ mod tests {
         hook::allow(None);
     }
 
-    /// `-j 65535` starts at most one worker per chunk (3 MiB) or large block.
+    /// `-j 65535` starts at most one worker per chunk (512 KiB) or large block.
     #[test]
     fn signature_threads_are_capped_by_the_work() {
         let data = gen_bytes(12, 7 << 20);
-        for (block_len, units) in [(2048, 3), (5 << 20, 2)] {
+        for (block_len, units) in [(2048, 14), (5 << 20, 2)] {
             hook::allow(None);
             sign(&data, block_len, 65535);
             let started = hook::started();

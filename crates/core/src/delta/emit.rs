@@ -19,6 +19,9 @@ pub(super) trait Sink {
 /// The most written to the output at once.
 const WRITE_PIECE: usize = 256 * 1024;
 
+/// The output buffer's first capacity.
+const START_BUF: usize = 4096;
+
 /// Literal runs up to this long are held back so that a run continued by
 /// the next buffer or chunk still becomes one command.
 const LITERAL_CARRY: usize = 64 * 1024;
@@ -39,7 +42,9 @@ impl<'w, W: Write> Emitter<'w, W> {
         let buf_cap = out_buf.clamp(64 * 1024, WRITE_PIECE);
         let mut e = Emitter {
             out,
-            buf: Vec::with_capacity(buf_cap),
+            // grows to `buf_cap` as the delta does: a small delta costs no
+            // 256 KiB allocation (a mapping and its unmapping)
+            buf: Vec::with_capacity(START_BUF.min(buf_cap)),
             buf_cap,
             copy: None,
             lit: Vec::new(),

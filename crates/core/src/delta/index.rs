@@ -9,8 +9,9 @@ use crate::format::params::{SignatureParams, StrongHash, WeakSum};
 use crate::hash::{MAX_STRONG, blake2, md4};
 use crate::stats::MatchStats;
 
-/// Blocks tried at once when following a run of matching blocks.
-pub(super) const SPECULATE: usize = 4;
+/// Blocks tried at once when following a run of matching blocks: their weak
+/// sums first, then the strong sums of those that agree, BLAKE2b 4 at a time.
+pub(super) const SPECULATE: usize = 8;
 
 /// The strong hash of the index, ready to sum windows of NEW.
 pub(super) enum Strong {
@@ -27,7 +28,8 @@ impl Strong {
     }
 
     /// Strong sums of up to `SPECULATE` windows: BLAKE2b hashes them side
-    /// by side (about twice the throughput of one at a time, with AVX2).
+    /// by side (about twice the throughput of one at a time, with AVX2), MD4
+    /// in groups of `md4::LANES` interleaved lanes.
     pub(super) fn sums(&self, windows: &[&[u8]], out: &mut [[u8; MAX_STRONG]; SPECULATE]) {
         match self {
             Strong::Blake2(p) if windows.len() > 1 => {
@@ -41,6 +43,24 @@ impl Strong {
                 blake2b_simd::many::hash_many(jobs[..windows.len()].iter_mut());
                 for (o, job) in out.iter_mut().zip(&jobs[..windows.len()]) {
                     o.copy_from_slice(job.to_hash().as_bytes());
+                }
+            }
+            Strong::Md4 => {
+                // equal-length windows (whole blocks), md4::LANES at a time
+                let mut groups = windows.chunks_exact(md4::LANES);
+                let mut done = 0;
+                for g in &mut groups {
+                    let msgs: &[&[u8]; md4::LANES] = g.try_into().expect("a whole group");
+                    if msgs.iter().any(|m| m.len() != msgs[0].len()) {
+                        break;
+                    }
+                    for (o, h) in out[done..].iter_mut().zip(md4::md4_lanes(msgs)) {
+                        o[..16].copy_from_slice(&h);
+                    }
+                    done += md4::LANES;
+                }
+                for (o, w) in out[done..].iter_mut().zip(&windows[done..]) {
+                    self.sum(w, o);
                 }
             }
             _ => {
@@ -195,7 +215,10 @@ impl BlockIndex {
             i = j;
         }
 
-        let table_bits = (groups.len() * 2)
+        // Load factor 0.375 to 0.75: the table is probed only on a filter
+        // hit, and twice the slots cost peak RSS (tar -b 512: 26.2 -> 23.5
+        // MiB with 1.5x, at the same speed).
+        let table_bits = (groups.len() * 3 / 2)
             .next_power_of_two()
             .max(16)
             .trailing_zeros();

@@ -28,17 +28,19 @@
 //!   constant, not a BLAKE2b per position of a run of zeros).
 //!
 //! Speed comes from the miss path: per byte one rolling update (RabinKarp
-//! two positions per step, to halve the multiplier's dependency chain) and
+//! four positions per step, to shorten the multiplier's dependency chain) and
 //! one probe of a bit filter of the weak sums (one bit per block, ~128 bits
 //! per block: ~1% false hits), in a loop without calls or bounds checks; only
 //! on a filter hit the hash table, only on a weak hit the strong sum. Right
-//! after a match, the following blocks are compared by strong sum directly,
-//! BLAKE2b hashing up to 4 at once.
+//! after a match, the following blocks (up to 8 at a time) are compared by
+//! weak sum, then those that agree by strong sum, BLAKE2b hashing 4 at once
+//! (inside a long run, one weak sum per 8 blocks).
 //!
-//! The parallel path ([`delta_file`], in [`parallel`]) splits NEW into chunks of 2 MiB
-//! (aligned to blocks, independent of the thread count, so the delta is the
-//! same for every `jobs`); each thread scans a chunk (reading up to a block
-//! past its end so that matches may run across it) from a fresh state, and
+//! The parallel path ([`delta_file`], in [`parallel`]) splits NEW into chunks
+//! of 2 MiB (1 MiB for blocks up to 512 bytes; aligned to blocks, independent
+//! of the thread count, so the delta is the same for every `jobs`); each
+//! thread scans a chunk (reading up to a block past its end so that matches
+//! may run across it) from a fresh state, and
 //! the chunks are joined in order. Where the delta so far does not end where
 //! the next chunk's scan began in the same state (a match ran across the
 //! seam, or ended right at it), that chunk is scanned again from there until

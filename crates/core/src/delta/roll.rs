@@ -1,5 +1,5 @@
 //! The weak sums as the search rolls them: over a window of one block
-//! ([`Roller`]: RabinKarp two positions per step, rsync's rollsum one), and
+//! ([`Roller`]: RabinKarp four positions per step, rsync's rollsum one), and
 //! over the shrinking window at the end of NEW ([`Shrinking`]). Their
 //! from-scratch sums are the signature's own ([`crate::hash`]).
 
@@ -66,8 +66,10 @@ impl RkRoller {
     }
 }
 
-/// M^2, for two RabinKarp positions per step.
+/// M^2, M^3, M^4, for four RabinKarp positions per step.
 const MULT2: u32 = rabinkarp::pow(2);
+const MULT3: u32 = rabinkarp::pow(3);
+const MULT4: u32 = rabinkarp::pow(4);
 
 impl Roller for RkRoller {
     type State = u32;
@@ -89,9 +91,10 @@ impl Roller for RkRoller {
         weak
     }
 
-    /// Two positions per step: `h(p + 2)` comes from `h(p)` directly
-    /// (`MULT^2 * h + MULT * d0 + d1`), so the dependency chain through the
-    /// multiplier is half as long as one roll per byte.
+    /// Four positions per step: `h(p + k)` for k = 1..4 come from `h(p)`
+    /// directly (`MULT^k * h + MULT^(k-1) * d0 + ... + d(k-1)`), so the
+    /// dependency chain through the multiplier is one multiply-add per four
+    /// bytes, and the sums in between are computed side by side, off it.
     #[inline(never)]
     fn roll_to_hit<const F: u32>(
         &self,
@@ -103,24 +106,37 @@ impl Roller for RkRoller {
     ) -> (usize, u32, bool) {
         let b = index.block_len;
         let filter = index.filter::<F>();
-        let pairs = (end - p - 1) / 2;
-        let outs = &data[p..p + 2 * pairs];
-        let ins = &data[p + b..p + b + 2 * pairs];
-        for (k, (o, i)) in outs.chunks_exact(2).zip(ins.chunks_exact(2)).enumerate() {
+        const M: u32 = rabinkarp::MULT;
+        let quads = (end - p - 1) / 4;
+        let outs = &data[p..p + 4 * quads];
+        let ins = &data[p + b..p + b + 4 * quads];
+        for (k, (o, i)) in outs.chunks_exact(4).zip(ins.chunks_exact(4)).enumerate() {
             if BlockIndex::hit(&filter, Self::key(h)) {
-                return (p + 2 * k, h, true);
+                return (p + 4 * k, h, true);
             }
             let d0 = (i[0] as u32).wrapping_sub(self.out_term[o[0] as usize]);
             let d1 = (i[1] as u32).wrapping_sub(self.out_term[o[1] as usize]);
-            let h1 = h.wrapping_mul(rabinkarp::MULT).wrapping_add(d0);
+            let d2 = (i[2] as u32).wrapping_sub(self.out_term[o[2] as usize]);
+            let d3 = (i[3] as u32).wrapping_sub(self.out_term[o[3] as usize]);
+            // t_k = MULT^(k-1) * d0 + ... + d(k-1): independent of h
+            let t2 = d0.wrapping_mul(M).wrapping_add(d1);
+            let t3 = t2.wrapping_mul(M).wrapping_add(d2);
+            let t4 = t3.wrapping_mul(M).wrapping_add(d3);
+            let h1 = h.wrapping_mul(M).wrapping_add(d0);
             if BlockIndex::hit(&filter, Self::key(h1)) {
-                return (p + 2 * k + 1, h1, true);
+                return (p + 4 * k + 1, h1, true);
             }
-            h = h
-                .wrapping_mul(MULT2)
-                .wrapping_add(d0.wrapping_mul(rabinkarp::MULT).wrapping_add(d1));
+            let h2 = h.wrapping_mul(MULT2).wrapping_add(t2);
+            if BlockIndex::hit(&filter, Self::key(h2)) {
+                return (p + 4 * k + 2, h2, true);
+            }
+            let h3 = h.wrapping_mul(MULT3).wrapping_add(t3);
+            if BlockIndex::hit(&filter, Self::key(h3)) {
+                return (p + 4 * k + 3, h3, true);
+            }
+            h = h.wrapping_mul(MULT4).wrapping_add(t4);
         }
-        let mut q = p + 2 * pairs;
+        let mut q = p + 4 * quads;
         loop {
             if BlockIndex::hit(&filter, Self::key(h)) {
                 return (q, h, true);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::emit::Sink;
-use super::index::{BlockIndex, FILTER_LOG_MAX, SPECULATE, Strong};
+use super::index::{BlockIndex, FILTER_LOG_MAX, SPECULATE};
 use super::roll::{RkRoller, Roller, RsRoller, Shrinking};
 use crate::error::Result;
 use crate::format::params::WeakSum;
@@ -18,20 +18,26 @@ use crate::stats::MatchStats;
 /// idea). Its windows are literal after that: the delta stays right, and may
 /// be larger.
 const MAX_MISSES_PER_WEAK: u32 = 64;
+/// Strong sums at least this long decide alone inside a run of matching
+/// blocks (a false match is then a 2^-64 event); shorter ones need the weak
+/// sum too.
+const TRUSTED_STRONG_LEN: usize = 8;
 /// Misses allowed in one scan whatever the weak sums: this many plus four times
 /// the false weak hits random data gives (positions x blocks / 2^32).
 const MISS_BASE: u64 = 256;
-
-/// Strong sums at least this long are trusted without the weak sum when
-/// following a run (a false match is then a 2^-64 event).
-const TRUSTED_STRONG_LEN: usize = 8;
 
 impl BlockIndex {
     /// Tries the blocks following block `j` at `p`, `p + block_len`, ...
     /// (positions before `roll_end`, windows within `data`). Returns how
     /// many matched and whether the window after them was tried and
-    /// differs (its strong sum then is in `sum`). `run` counts the blocks
-    /// matched so: after a few, several are hashed at once.
+    /// differs (its strong sum then is in `sum`, if it was computed).
+    /// The weak sums of up to `SPECULATE` following windows are compared
+    /// first (a block equal to the expected one has its weak sum; a few
+    /// times cheaper than a strong sum); only the windows whose weak sums
+    /// agree get strong sums, several at once, so that the strong sums spent
+    /// on a run are the run's own, hashed side by side, with no guess wasted
+    /// at its end. After a whole group matched, only the next group's last
+    /// weak sum is compared before its strong sums.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn follow(
         &self,
@@ -39,7 +45,6 @@ impl BlockIndex {
         p: usize,
         roll_end: usize,
         j: usize,
-        run: &mut usize,
         sum: &mut StrongCache,
         ms: &mut MatchStats,
     ) -> (usize, bool) {
@@ -47,6 +52,7 @@ impl BlockIndex {
         let sl = self.strong_len;
         let mut sums = [[0u8; MAX_STRONG]; SPECULATE];
         let mut n = 0;
+        let mut full_group = false;
         loop {
             let (next, q) = (j + 1 + n, p + n * b);
             let fit = |i: usize| {
@@ -55,39 +61,47 @@ impl BlockIndex {
             if !fit(0) {
                 return (n, false);
             }
-            // MD4 gains nothing from hashing several at once
-            let most = match self.strong {
-                Strong::Blake2(_) => SPECULATE,
-                Strong::Md4 => 1,
-            };
-            let mut k = 1;
-            while k < most && k <= *run && fit(k) {
-                k += 1;
+            let window = |i: usize| &data[q + i * b..q + (i + 1) * b];
+            let mut most = 1;
+            while most < SPECULATE && fit(most) {
+                most += 1;
             }
-            let windows: [&[u8]; SPECULATE] = std::array::from_fn(|i| {
-                if i < k {
-                    &data[q + i * b..q + (i + 1) * b]
-                } else {
-                    &[]
+            let weak_ok = |i: usize| self.weak[next + i] == weak_sum(self.params.weak, window(i));
+            ms.searches += most as u64;
+            let (k, weak_differs) = if full_group && sl >= TRUSTED_STRONG_LEN && weak_ok(most - 1) {
+                // Inside a long run: the group's last window has its weak sum,
+                // so the run most likely goes on through it; the strong sums
+                // decide (identical data costs one weak sum per group).
+                ms.weak_compares += 1;
+                (most, false)
+            } else {
+                // Windows with the expected weak sums, up to the first that differs.
+                let mut k = 0;
+                while k < most {
+                    ms.weak_compares += 1;
+                    if !weak_ok(k) {
+                        break;
+                    }
+                    k += 1;
                 }
-            });
+                (k, k < most)
+            };
+            full_group = k == SPECULATE;
+            let windows: [&[u8]; SPECULATE] =
+                std::array::from_fn(|i| if i < k { window(i) } else { &[] });
             self.strong.sums(&windows[..k], &mut sums);
             for (i, strong) in sums[..k].iter().enumerate() {
-                ms.searches += 1;
-                ms.weak_compares += 1;
                 ms.strong_calcs += 1;
                 ms.strong_compares += 1;
-                let same = strong[..sl] == *self.strong_of(next + i)
-                    && (sl >= TRUSTED_STRONG_LEN
-                        || self.weak[next + i] == weak_sum(self.params.weak, windows[i]));
-                if !same {
-                    *run = 0;
+                if strong[..sl] != *self.strong_of(next + i) {
                     sum.set(strong);
                     return (n, true);
                 }
                 ms.matches += 1;
                 n += 1;
-                *run += 1;
+            }
+            if weak_differs {
+                return (n, true);
             }
         }
     }
@@ -125,12 +139,11 @@ impl BlockIndex {
         if self.count == 0 {
             p = p.max(stop);
         }
-        let mut run = 0;
         'fresh: while p < roll_end {
             sum.reset();
             if let Some(j) = *prev {
                 // Right after a match: try the following blocks first.
-                let (n, failed) = self.follow(data, p, roll_end, j, &mut run, &mut sum, ms);
+                let (n, failed) = self.follow(data, p, roll_end, j, &mut sum, ms);
                 if n > 0 {
                     sink.literal(data, lit, p)?;
                     sink.copy(((j + 1) * b) as u64, (n * b) as u64)?;

@@ -10,7 +10,7 @@ use crate::delta::{self, BlockIndex};
 use crate::error::{Error, Result, Role};
 use crate::format::params::{SIG_HEADER_LEN, SignatureParams};
 use crate::format::{self, NewHasher, SignatureInput};
-use crate::options::{DeltaOptions, SignatureOptions, threads};
+use crate::options::{DeltaOptions, SignatureOptions};
 use crate::stats::{MatchStats, Op, Stats};
 
 /// The native engine.
@@ -24,7 +24,8 @@ impl Backend for Native {
         out: &mut dyn Write,
         options: &SignatureOptions,
     ) -> Result<Stats> {
-        crate::signature::signature(params, basis, out, threads(options.jobs))
+        // (0 jobs: one per core, asked only once the input needs threads)
+        crate::signature::signature(params, basis, out, options.jobs)
     }
 
     fn load(

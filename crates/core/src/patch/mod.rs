@@ -169,6 +169,7 @@ fn splice_files<'a>(
         basis_len: basis_meta.len(),
         delta,
         delta_start,
+        delta_len: delta_meta.len(),
         out,
         cancel,
     }))

@@ -8,7 +8,9 @@
 //!
 //! To verify the result against a delta's trailer without slowing the
 //! writer, a second thread reads the output back by position behind it, in
-//! L2-sized pieces ([`HASH_PIECE`]) of pages just written, and hashes them.
+//! L2-sized pieces ([`HASH_PIECE`]) of pages just written, and hashes them;
+//! small patches ([`INLINE_VERIFY`]) read the result back afterwards instead,
+//! with no thread.
 //!
 //! The output must be a regular file: the pipe holds references to the
 //! inputs' cached pages until it is drained, and a pipe as output would hand
@@ -54,6 +56,13 @@ const BUF_LEN: usize = 64 * 1024;
 /// cache, so that each is hashed while it is there.
 const HASH_PIECE: usize = 256 * 1024;
 
+/// Patches whose basis and delta together are at most this long verify
+/// their result after writing it, on the calling thread: a 1 KiB patch
+/// started and joined a thread for a few microseconds of hashing, and a
+/// 1 MiB one was faster without it too (200 alternating runs: 3.50 ms with
+/// a 1 MiB limit, 3.20 ms with this one).
+const INLINE_VERIFY: u64 = 8 << 20;
+
 /// The inputs and output of a patch, all open files.
 pub(crate) struct Files<'a> {
     pub basis: &'a File,
@@ -61,6 +70,8 @@ pub(crate) struct Files<'a> {
     pub delta: &'a File,
     /// Where the delta starts in its file.
     pub delta_start: u64,
+    /// The delta file's length.
+    pub delta_len: u64,
     /// A regular file.
     pub out: &'a File,
     /// Stops the patch (checked after each write) when set.
@@ -96,6 +107,22 @@ pub(crate) fn apply(
     let out_start = (&*files.out)
         .stream_position()
         .map_err(|e| Error::io(Role::Output, "cannot find the write position", e))?;
+    let delta_len = files.delta_len.saturating_sub(files.delta_start);
+    if files.basis_len.saturating_add(delta_len) <= INLINE_VERIFY {
+        // Small inputs: the result is read back and hashed after the patch,
+        // on this thread (no thread to start and wait for).
+        let (written, drained) = channel();
+        let Some((stats, after_end)) = run(files, progress, Some(written))? else {
+            return Ok(None);
+        };
+        let hashed = hash_behind(files.out, out_start, drained)
+            .map_err(|e| Error::io(Role::Output, "cannot read the result back to verify it", e))?;
+        return Ok(Some(Spliced {
+            stats,
+            hashed: Some(hashed),
+            after_end,
+        }));
+    }
     std::thread::scope(|scope| {
         let (written, drained) = channel();
         let hashing = std::thread::Builder::new()
@@ -126,7 +153,7 @@ pub(crate) fn apply(
 /// (`drained` counts bytes), until the writer is done.
 fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<NewHasher> {
     let mut hasher = NewHasher::default();
-    let mut piece = vec![0u8; HASH_PIECE];
+    let mut piece = Vec::new();
     let mut done = 0u64;
     while let Ok(mut upto) = drained.recv() {
         while let Ok(later) = drained.try_recv() {
@@ -134,6 +161,10 @@ fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<New
         }
         while done < upto {
             let n = (upto - done).min(HASH_PIECE as u64) as usize;
+            if piece.len() < n {
+                // (a small result needs no piece-sized buffer)
+                piece = vec![0u8; n.next_power_of_two().min(HASH_PIECE)];
+            }
             out.read_exact_at(&mut piece[..n], start + done)?;
             hasher.update(&piece[..n]);
             done += n as u64;
@@ -151,9 +182,7 @@ fn run(
 ) -> Result<Option<(Stats, Vec<u8>)>> {
     let started = Instant::now();
     let verifying = written.is_some();
-    let Some(pipe) = Pipe::new(files.out, written, progress, files.cancel) else {
-        return Ok(None);
-    };
+    let pipe = Pipe::new(files.out, written, progress, files.cancel);
     let mut run = Run {
         pipe,
         gathered: Vec::with_capacity(BUF_LEN),
@@ -370,10 +399,12 @@ impl Run<'_> {
     }
 }
 
-/// A pipe between the inputs and the output, and how much it holds.
+/// A pipe between the inputs and the output, and how much it holds. The pipe
+/// is made at the first splice (a small patch of short pieces needs none:
+/// what is gathered before then is written to the output directly).
 struct Pipe<'a> {
-    read: OwnedFd,
-    write: OwnedFd,
+    /// The pipe's read and write ends, once made.
+    ends: Option<(OwnedFd, OwnedFd)>,
     out: &'a File,
     held: usize,
     /// True once data has reached the output: from then on an error is an
@@ -390,20 +421,16 @@ struct Pipe<'a> {
 }
 
 impl<'a> Pipe<'a> {
-    /// A pipe draining into `out`, reporting the bytes written to `report`
-    /// and adding them to `progress`; `None` if no pipe can be made.
+    /// A pipe draining into `out` (made on first use), reporting the bytes
+    /// written to `report` and adding them to `progress`.
     fn new(
         out: &'a File,
         report: Option<Sender<u64>>,
         progress: Option<&'a AtomicU64>,
         cancel: Option<&'a Cancel>,
-    ) -> Option<Pipe<'a>> {
-        let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok()?;
-        // A smaller pipe (where the limits refuse this size) only costs time.
-        let _ = fcntl_setpipe_size(&write, PIPE_SIZE);
-        Some(Pipe {
-            read,
-            write,
+    ) -> Pipe<'a> {
+        Pipe {
+            ends: None,
             out,
             held: 0,
             written: false,
@@ -411,7 +438,36 @@ impl<'a> Pipe<'a> {
             report,
             progress,
             cancel,
-        })
+        }
+    }
+
+    /// The pipe's write end, made on first use; `Unsupported` if no pipe
+    /// can be made.
+    fn write_end(&mut self) -> Result<&OwnedFd, Fill> {
+        if self.ends.is_none() {
+            let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
+                .map_err(|_| Fill::Unsupported)?;
+            // A smaller pipe (where the limits refuse this size) only costs time.
+            let _ = fcntl_setpipe_size(&write, PIPE_SIZE);
+            self.ends = Some((read, write));
+        }
+        Ok(&self.ends.as_ref().expect("the pipe was just made").1)
+    }
+
+    /// Counts `n` bytes written to the output; fails if the patch was
+    /// cancelled.
+    fn wrote(&mut self, n: usize) -> Result<(), Fill> {
+        self.written = true;
+        self.drained += n as u64;
+        if let Some(progress) = self.progress {
+            progress.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        if let Some(report) = &self.report {
+            // (the verifying thread ends only once we are done)
+            let _ = report.send(self.drained);
+        }
+        crate::io::check_cancel(self.cancel)
+            .map_err(|e| Fill::Failed(Error::io(Role::Output, "write failed", e)))
     }
 
     /// Moves `len` bytes of `file` (the stream `role`) from `pos` into the
@@ -422,10 +478,11 @@ impl<'a> Pipe<'a> {
         let mut moved = 0;
         while moved < len {
             let want = usize::try_from(len - moved).unwrap_or(usize::MAX);
+            let write_end = self.write_end()?;
             match splice(
                 file.as_fd(),
                 Some(&mut pos),
-                self.write.as_fd(),
+                write_end.as_fd(),
                 None,
                 want,
                 SpliceFlags::NONBLOCK,
@@ -453,10 +510,39 @@ impl<'a> Pipe<'a> {
         Ok(moved)
     }
 
-    /// Writes `data` into the pipe, draining it whenever it is full.
+    /// Writes `data` into the pipe, draining it whenever it is full; into
+    /// the output directly until the pipe is made. (Once it is, every write
+    /// goes through it: direct writes between drains measured 14% slower on
+    /// a 256 MiB patch.)
     fn write(&mut self, mut data: &[u8]) -> Result<(), Fill> {
+        if !self.written && self.ends.is_none() && !data.is_empty() {
+            // The kernel refuses to splice into an appending file; so do we
+            // (the caller patches another way, nothing written).
+            let flags = rustix::fs::fcntl_getfl(self.out).map_err(|_| Fill::Unsupported)?;
+            if flags.contains(rustix::fs::OFlags::APPEND) {
+                return Err(Fill::Unsupported);
+            }
+        }
+        while !data.is_empty() && self.ends.is_none() {
+            match rustix::io::write(self.out, data) {
+                Ok(0) => {
+                    let e = io::ErrorKind::WriteZero.into();
+                    return Err(Fill::Failed(Error::io(Role::Output, "write failed", e)));
+                }
+                Ok(n) => {
+                    data = &data[n..];
+                    self.wrote(n)?;
+                }
+                Err(Errno::INTR) => {}
+                Err(e) => {
+                    let e = Error::io(Role::Output, "write failed", e.into());
+                    return Err(Fill::Failed(e));
+                }
+            }
+        }
         while !data.is_empty() {
-            match rustix::io::write(&self.write, data) {
+            let write_end = self.write_end()?;
+            match rustix::io::write(write_end, data) {
                 Ok(n) => {
                     data = &data[n..];
                     self.held += n;
@@ -475,8 +561,11 @@ impl<'a> Pipe<'a> {
     /// Writes everything the pipe holds to the output.
     fn drain(&mut self) -> Result<(), Fill> {
         while self.held > 0 {
+            let Some((read_end, _)) = &self.ends else {
+                unreachable!("a pipe that holds data was made");
+            };
             match splice(
-                self.read.as_fd(),
+                read_end.as_fd(),
                 None,
                 self.out.as_fd(),
                 None,
@@ -489,18 +578,7 @@ impl<'a> Pipe<'a> {
                 }
                 Ok(n) => {
                     self.held -= n;
-                    self.written = true;
-                    self.drained += n as u64;
-                    if let Some(progress) = self.progress {
-                        progress.fetch_add(n as u64, Ordering::Relaxed);
-                    }
-                    if let Err(e) = crate::io::check_cancel(self.cancel) {
-                        return Err(Fill::Failed(Error::io(Role::Output, "write failed", e)));
-                    }
-                    if let Some(report) = &self.report {
-                        // (the verifying thread ends only once we are done)
-                        let _ = report.send(self.drained);
-                    }
+                    self.wrote(n)?;
                 }
                 Err(Errno::INTR) => {}
                 Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) if !self.written => {
@@ -555,6 +633,7 @@ mod tests {
             basis_len,
             delta: &delta_file,
             delta_start: 0,
+            delta_len: delta.len() as u64,
             out,
             cancel: None,
         };
