@@ -317,3 +317,58 @@ fn stray_bytes_are_ignored_and_a_later_trailer_version_is_not_skipped() {
     assert_eq!(r.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     assert_bytes_eq(&read(&dir.join("o")), &new, "--no-verify");
 }
+
+/// librsync 2.2 (the engine the workspace links) patches our trailer deltas
+/// right too, fed from the file and from a pipe: its patch job stops at END.
+#[test]
+fn librsync_2_2_patches_our_deltas_from_files_and_pipes() {
+    use rsync_tool_librsync::{Basis, PatchJob};
+    use std::io::Read;
+    struct Slice<'a>(&'a [u8]);
+    impl Basis for Slice<'_> {
+        fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let rest = self.0.get(pos as usize..).unwrap_or_default();
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            Ok(n)
+        }
+    }
+    /// librsync's patch of `old` with what `delta` yields, in 4 KiB reads.
+    fn patched(old: &[u8], mut delta: impl Read) -> Vec<u8> {
+        let mut basis = Slice(old);
+        let mut job = PatchJob::new(&mut basis).unwrap();
+        let (mut inbuf, mut out, mut outbuf) = (Vec::new(), Vec::new(), vec![0u8; 64 << 10]);
+        let mut eof = false;
+        loop {
+            if !eof && inbuf.len() < 4096 {
+                let mut piece = [0u8; 4096];
+                let n = delta.read(&mut piece).unwrap();
+                eof = n == 0;
+                inbuf.extend_from_slice(&piece[..n]);
+            }
+            let step = job.step(&inbuf, eof, &mut outbuf).unwrap();
+            inbuf.drain(..step.consumed);
+            out.extend_from_slice(&outbuf[..step.produced]);
+            if step.done {
+                return out;
+            }
+        }
+    }
+    let (tmp, old, new) = setup();
+    let dir = tmp.path();
+    let d = read(&dir.join("d"));
+    assert!(
+        d.len() > delta_up_to_end(&d).len(),
+        "our delta has a trailer"
+    );
+    let from_file = patched(&old, std::fs::File::open(dir.join("d")).unwrap());
+    assert_bytes_eq(&from_file, &new, "librsync 2.2 from the file");
+    let mut cat = std::process::Command::new("cat")
+        .arg(dir.join("d"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let from_pipe = patched(&old, cat.stdout.take().unwrap());
+    assert!(cat.wait().unwrap().success());
+    assert_bytes_eq(&from_pipe, &new, "librsync 2.2 from a pipe");
+}

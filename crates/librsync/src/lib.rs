@@ -3,8 +3,9 @@
 //!
 //! Three jobs, one function each, as librsync has them: [`Job::signature`]
 //! (`rs_sig_begin`), [`LoadJob::new`] (`rs_loadsig_begin`, then
-//! `rs_build_hash_table` in [`LoadJob::finish`]) and [`Job::delta`]
-//! (`rs_delta_begin`). A job is driven by [`Job::step`], one call of
+//! `rs_build_hash_table` in [`LoadJob::finish`]), [`Job::delta`]
+//! (`rs_delta_begin`) and [`PatchJob::new`] (`rs_patch_begin`, reading the
+//! basis through a [`Basis`]). A job is driven by [`Job::step`], one call of
 //! `rs_job_iter` over caller-owned buffers. A delta job borrows its
 //! [`Signature`] mutably for as long as it lives, so the signature can be
 //! neither used elsewhere nor freed while the job searches it: the borrow
@@ -20,10 +21,10 @@
 #![deny(missing_docs)]
 
 use std::cell::RefCell;
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fmt;
 use std::marker::PhantomData;
-use std::panic::catch_unwind;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::Once;
 
@@ -270,6 +271,83 @@ impl Drop for Job<'_> {
     }
 }
 
+/// Where a patch job reads its basis: the bytes at a position.
+pub trait Basis {
+    /// Reads up to `buf.len()` bytes of the basis from `pos`; 0 at its end.
+    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+/// A patch job (`rs_patch_begin`): librsync 2.2's own patch, which reads the
+/// basis through `'a`'s [`Basis`] for as long as the job lives.
+pub struct PatchJob<'a> {
+    job: Job<'a>,
+    /// The callback's argument: a boxed `&mut dyn Basis`, freed on drop.
+    basis: *mut &'a mut dyn Basis,
+}
+
+impl<'a> PatchJob<'a> {
+    /// Starts patching `basis`.
+    pub fn new(basis: &'a mut dyn Basis) -> Result<PatchJob<'a>, JobError> {
+        capture_log();
+        let basis = Box::into_raw(Box::new(basis));
+        // SAFETY: `copy_from_basis` matches `rs_copy_cb`; `basis` stays
+        // valid until `drop`, and the job calls back only inside `step`.
+        let raw = unsafe { sys::rs_patch_begin(copy_from_basis, basis.cast::<c_void>()) };
+        let job = Job::from_raw(raw).inspect_err(|_| {
+            // SAFETY: no job holds `basis`; it came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(basis) });
+        })?;
+        Ok(PatchJob { job, basis })
+    }
+
+    /// One `rs_job_iter` of the patch job, as [`Job::step`].
+    pub fn step(&mut self, input: &[u8], eof: bool, output: &mut [u8]) -> Result<Step, JobError> {
+        self.job.step(input, eof, output)
+    }
+}
+
+impl Drop for PatchJob<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `basis` came from `Box::into_raw` and is freed once; the
+        // job (freed after this) calls back only inside `step`.
+        drop(unsafe { Box::from_raw(self.basis) });
+    }
+}
+
+/// librsync's copy callback: `*len` bytes of the basis from `pos` into
+/// `*buf`, the job's own output buffer.
+extern "C" fn copy_from_basis(
+    opaque: *mut c_void,
+    pos: sys::rs_long_t,
+    len: *mut usize,
+    buf: *mut *mut c_void,
+) -> c_int {
+    let (Ok(pos), false) = (
+        u64::try_from(pos),
+        opaque.is_null() || len.is_null() || buf.is_null(),
+    ) else {
+        return sys::RS_IO_ERROR;
+    };
+    // SAFETY: `opaque` is the boxed `&mut dyn Basis` of a live `PatchJob`,
+    // used by nothing else during its `step`; librsync passes `*buf`, valid for `*len`
+    // writable bytes, for this call only.
+    let (basis, out) = unsafe {
+        (
+            &mut *opaque.cast::<&mut dyn Basis>(),
+            std::slice::from_raw_parts_mut((*buf).cast::<u8>(), *len),
+        )
+    };
+    let got = catch_unwind(AssertUnwindSafe(|| basis.read_at(pos, out)));
+    match got {
+        Ok(Ok(n)) => {
+            // SAFETY: as above; `n` is at most the length we were given.
+            unsafe { *len = n };
+            sys::RS_DONE
+        }
+        _ => sys::RS_IO_ERROR,
+    }
+}
+
 /// A signature loaded into librsync, with its block hash table built.
 pub struct Signature {
     raw: NonNull<sys::rs_signature_t>,
@@ -411,5 +489,34 @@ mod tests {
             }
         }
         assert_eq!(out.len(), 12 + 250 * 12);
+    }
+
+    /// librsync's patch job copies from the basis through the callback and
+    /// stops at END: bytes after it (a trailer) are not read as commands.
+    #[test]
+    fn patch_job_copies_from_the_basis_and_stops_at_end() {
+        struct Bytes(&'static [u8]);
+        impl Basis for Bytes {
+            fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+                let rest = self.0.get(pos as usize..).unwrap_or_default();
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                Ok(n)
+            }
+        }
+        let mut basis = Bytes(b"hello world");
+        // magic; COPY 0 5 (widths 1, 1); LITERAL 3 "abc"; END; then junk
+        let delta = b"\x72\x73\x02\x36\x45\x00\x05\x03abc\x00RTvf junk after END";
+        let mut job = PatchJob::new(&mut basis).unwrap();
+        let (mut at, mut out, mut buf) = (0, Vec::new(), [0u8; 4]);
+        loop {
+            let step = job.step(&delta[at..], true, &mut buf).unwrap();
+            at += step.consumed;
+            out.extend_from_slice(&buf[..step.produced]);
+            if step.done {
+                break;
+            }
+        }
+        assert_eq!(out, b"helloabc");
     }
 }
