@@ -15,10 +15,10 @@ pub use delta::{Command, DeltaParser};
 pub(crate) use delta::{MAX_IMMEDIATE_LITERAL, int_len};
 pub(crate) use delta::{OP_END, copy_past_end, encode_copy, encode_literal};
 pub(crate) use signature::{SignatureInput, read_entries, read_signature_header};
-pub(crate) use trailer::NewHasher;
 pub use trailer::{
     AfterEnd, TRAILER_HASH_LEN, TRAILER_LEN, TRAILER_MAGIC, TRAILER_VERSION, Trailer,
 };
+pub(crate) use trailer::{NewHasher, SubtreeHasher, subtree_cv};
 
 use params::DELTA_MAGIC;
 

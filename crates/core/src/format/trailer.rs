@@ -49,7 +49,7 @@ impl Trailer {
     pub(crate) fn of(hasher: &NewHasher) -> Trailer {
         Trailer {
             new_len: hasher.len,
-            hash: *hasher.hasher.finalize().as_bytes(),
+            hash: *hasher.finalize().as_bytes(),
         }
     }
 
@@ -94,18 +94,127 @@ impl Trailer {
 pub(crate) struct NewHasher {
     hasher: blake3::Hasher,
     len: u64,
+    /// NEW's hash when it was put together from subtrees ([`SubtreeHasher`]).
+    root: Option<blake3::Hash>,
 }
 
 impl NewHasher {
     pub(crate) fn update(&mut self, data: &[u8]) {
+        debug_assert!(self.root.is_none());
         self.hasher.update(data);
         self.len += data.len() as u64;
     }
+
+    /// True before any byte was hashed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0 && self.root.is_none()
+    }
+
+    /// Takes the result of a [`SubtreeHasher`] that hashed all of NEW.
+    pub(crate) fn set_tree(&mut self, tree: SubtreeHasher) {
+        debug_assert!(self.is_empty());
+        self.len = tree.len;
+        self.root = Some(tree.finish());
+    }
+
+    fn finalize(&self) -> blake3::Hash {
+        self.root.unwrap_or_else(|| self.hasher.finalize())
+    }
+}
+
+/// NEW's BLAKE3 hash put together from the chaining values of subtrees that
+/// threads hashed side by side ([`subtree_cv`]): whole subtrees of one
+/// power-of-two length in order, then at most one shorter last one, as
+/// `blake3::Hasher` itself merges its chunks (a lazy stack of subtrees).
+pub(crate) struct SubtreeHasher {
+    stack: Vec<blake3::hazmat::ChainingValue>,
+    /// Whole subtrees pushed.
+    count: u64,
+    len: u64,
+}
+
+impl SubtreeHasher {
+    pub(crate) fn new() -> SubtreeHasher {
+        SubtreeHasher {
+            stack: Vec::new(),
+            count: 0,
+            len: 0,
+        }
+    }
+
+    /// Adds the next subtree, `len` bytes long (all but the last one of the
+    /// same power-of-two length, the last one shorter or as long).
+    pub(crate) fn push(&mut self, cv: blake3::hazmat::ChainingValue, len: u64) {
+        use blake3::hazmat::{Mode, merge_subtrees_non_root};
+        // Subtrees are merged only once a later one comes: the last merge
+        // of all is the root, which is finalized differently.
+        while self.stack.len() > self.count.count_ones() as usize {
+            let right = self.stack.pop().expect("a right subtree");
+            let left = self.stack.pop().expect("a left subtree");
+            self.stack
+                .push(merge_subtrees_non_root(&left, &right, Mode::Hash));
+        }
+        self.stack.push(cv);
+        self.count += 1;
+        self.len += len;
+    }
+
+    /// The root hash; needs at least two subtrees (more than one chunk).
+    fn finish(mut self) -> blake3::Hash {
+        use blake3::hazmat::{Mode, merge_subtrees_non_root, merge_subtrees_root};
+        let mut right = self.stack.pop().expect("two subtrees");
+        loop {
+            let left = self.stack.pop().expect("two subtrees");
+            if self.stack.is_empty() {
+                return merge_subtrees_root(&left, &right, Mode::Hash);
+            }
+            right = merge_subtrees_non_root(&left, &right, Mode::Hash);
+        }
+    }
+}
+
+/// The chaining value of NEW's bytes `data` at offset `offset`: a subtree
+/// (the offset a multiple of a power-of-two length of at least 1 KiB that
+/// `data` does not exceed), for [`SubtreeHasher::push`].
+pub(crate) fn subtree_cv(offset: u64, data: &[u8]) -> blake3::hazmat::ChainingValue {
+    use blake3::hazmat::HasherExt;
+    let mut h = blake3::Hasher::new();
+    h.set_input_offset(offset);
+    h.update(data);
+    h.finalize_non_root()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Subtrees hashed apart and merged give the plain hash, for whole
+    /// subtrees and a last one shorter, as long, or of a few bytes.
+    #[test]
+    fn subtrees_merge_into_the_plain_hash() {
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        for sub in [1024usize, 4096, 8192] {
+            for len in [
+                2 * sub,
+                2 * sub + 1,
+                3 * sub - 5,
+                4 * sub,
+                5 * sub - 1024,
+                4 * sub + 7,
+            ] {
+                let data = &data[..len];
+                let mut tree = SubtreeHasher::new();
+                for (k, piece) in data.chunks(sub).enumerate() {
+                    tree.push(subtree_cv((k * sub) as u64, piece), piece.len() as u64);
+                }
+                let mut h = NewHasher::default();
+                h.set_tree(tree);
+                let t = Trailer::of(&h);
+                assert_eq!(t.new_len, len as u64);
+                assert_eq!(t.hash, *blake3::hash(data).as_bytes(), "{sub} {len}");
+            }
+        }
+    }
 
     #[test]
     fn trailers_round_trip_and_other_bytes_are_not_trailers() {
