@@ -4,9 +4,7 @@
 //! tool's; damaged compressed data is 103 or 106 with nothing written; and
 //! `signature`/`delta` refuse to write to a terminal without `-f`.
 
-use std::fs::File;
 use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -319,25 +317,6 @@ fn truncated_and_corrupt_compressed_deltas_write_nothing() {
     // a bare magic number
     write(dir, "magic.gz", GZIP_MAGIC);
     damaged(dir, "magic.gz", 103, "truncated");
-}
-
-/// A pseudo-terminal: (master, slave).
-fn open_pty() -> (File, OwnedFd) {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty writes two descriptors into the locals; the name,
-    // termios and winsize pointers may be null.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened and are owned by nobody else.
-    unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
 }
 
 /// Runs rsync-tool in `dir` with its stdout on a terminal: (status,

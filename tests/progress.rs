@@ -2,15 +2,15 @@
 //! with its stderr on a pseudo-terminal, and we read what reaches the
 //! screen. Without a terminal nothing but errors may reach stderr.
 
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::util::open_pty;
 
 /// What a run left on the terminal and in its output.
 struct Screen {
@@ -20,31 +20,6 @@ struct Screen {
     /// Everything written to the terminal (stderr), escape codes included.
     tty: String,
     stdout: Vec<u8>,
-}
-
-/// A pseudo-terminal of 100 columns: (master, slave).
-fn open_pty() -> (File, OwnedFd) {
-    let size = libc::winsize {
-        ws_row: 30,
-        ws_col: 100,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty writes two descriptors into the locals; the name and
-    // termios pointers may be null, the winsize pointer is to a live value.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
-        )
-    };
-    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened and are owned by nobody else.
-    unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
 }
 
 /// Runs rsync-tool in `dir` with stderr on a terminal; `stdin` is fed in
@@ -474,9 +449,8 @@ fn ctrl_c_clears_the_bar_and_the_process_dies_by_sigint() {
         thread::sleep(Duration::from_millis(20));
     }
     thread::sleep(Duration::from_millis(300));
-    // SAFETY: kill has no memory effects; the child is ours and not reaped.
-    let r = unsafe { libc::kill(running.child.id() as i32, libc::SIGINT) };
-    assert_eq!(r, 0);
+    let pid = rustix::process::Pid::from_raw(running.child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let screen = running.wait();
     assert_eq!(
         screen.signal,
