@@ -245,6 +245,8 @@ fn options() -> impl Strategy<Value = (SignatureOptions, bool, Buffers)> {
                     } else {
                         Engine::Native
                     },
+                    progress: None,
+                    cancel: None,
                 };
                 let buffers = Buffers {
                     delta: bufs.1,

@@ -192,7 +192,7 @@ pub fn signature_file(
     };
     let input = open_input(py, &basis)?;
     refuse_input(py, &signature, &[(&basis, &input)])?;
-    let options = signature_options(
+    let mut options = signature_options(
         py,
         block_size,
         strong_len,
@@ -203,17 +203,15 @@ pub fn signature_file(
     )?;
     let out = open_output(py, &signature, force)?;
     let cancel = Cancel::default();
-    let reader = Cancellable {
-        inner: input,
-        cancel: cancel.clone(),
-    };
+    options.cancel = Some(cancel.core());
     let worker_cancel = cancel.clone();
     let result = run::detached(py, &cancel, move || {
         let writer = Cancellable {
             inner: out.as_file(),
             cancel: worker_cancel.clone(),
         };
-        rsync_tool_core::signature(reader, writer, &options).map_err(Failure::Engine)?;
+        // A regular file is read by position on every thread.
+        rsync_tool_core::signature_file(&input, writer, &options).map_err(Failure::Engine)?;
         commit(&worker_cancel, vec![out])
     })?;
     result.map_err(|f| f.raise(py, &names))

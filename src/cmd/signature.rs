@@ -17,7 +17,7 @@ use crate::progress::Progress;
 pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<()> {
     refuse_terminal(opts, sig, "a signature")?;
     let input = Input::open(basis, false)?;
-    let options = signature_options(opts, input.size())?;
+    let mut options = signature_options(opts, input.size())?;
     let (params, warning) = options.params()?;
     if let Some(warning) = warning {
         crate::errln!("rsync-tool: warning: {warning}");
@@ -47,7 +47,8 @@ pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<(
         format!("signature {}", input.name),
         remaining(&input),
     );
-    let stats = rsync_tool_core::signature(progress.reader(&input.file), out.file(), &options)
+    options.progress = Some(progress.counter());
+    let stats = rsync_tool_core::signature_file(&input.file, out.file(), &options)
         .map_err(|e| names.blame(e))?;
     progress.finish();
     out.commit()?;
@@ -80,5 +81,7 @@ fn signature_options(opts: &Options, basis_size: Option<u64>) -> Result<Signatur
         buffers: buffers(opts)?,
         jobs: jobs(opts),
         engine: engine(opts),
+        progress: None,
+        cancel: None,
     })
 }

@@ -29,6 +29,24 @@ pub(crate) trait Backend: Sync {
         options: &SignatureOptions,
     ) -> Result<Stats>;
 
+    /// Writes the signature of the rest of the file `basis` with `params`
+    /// to `out` (not flushed); by default read sequentially, counted for
+    /// progress.
+    fn signature_file(
+        &self,
+        params: &SignatureParams,
+        basis: &File,
+        out: &mut dyn Write,
+        options: &SignatureOptions,
+    ) -> Result<Stats> {
+        let mut counted = Counted {
+            reader: basis,
+            counter: options.progress.as_deref(),
+            cancel: options.cancel.as_ref(),
+        };
+        self.signature(params, &mut counted, out, options)
+    }
+
     /// Loads the block entries of a signature whose header gave `params`;
     /// the statistics' byte count is the engine's, the rest the caller's.
     fn load(

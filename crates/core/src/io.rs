@@ -2,7 +2,9 @@
 //! step reads validated bytes from, and the one reader that counts what
 //! passes through it.
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result, Role};
@@ -61,6 +63,49 @@ pub(crate) fn read_full<R: Read + ?Sized>(
         }
     }
     Ok(got)
+}
+
+/// Fills `buf` from `file` at offset `pos` (retrying on EINTR); a file that
+/// ends first "shrank while it was read".
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    file.read_exact_at(buf, pos).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(e.kind(), "the file shrank while it was read")
+        } else {
+            e
+        }
+    })
+}
+
+/// Reads `len` bytes of a file from offset `start` by position, as a
+/// sequential reader: the file's offset is neither used nor moved.
+pub(crate) struct FileAt<'f> {
+    file: &'f File,
+    pos: u64,
+    end: u64,
+}
+
+impl<'f> FileAt<'f> {
+    pub(crate) fn new(file: &'f File, start: u64, len: u64) -> FileAt<'f> {
+        FileAt {
+            file,
+            pos: start,
+            end: start.saturating_add(len),
+        }
+    }
+}
+
+impl Read for FileAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (buf.len() as u64).min(self.end.saturating_sub(self.pos)) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        // A whole read: a file that ends early is reported, not cut short.
+        read_exact_at(self.file, &mut buf[..n], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Where a job reads its input from: a source of already-validated bytes.

@@ -75,14 +75,36 @@ use engine::{Searcher, backend};
 use format::{NewHasher, SignatureInput, TRAILER_LEN, Trailer};
 use io::{Counted, Hashing};
 
-/// Writes the signature of `basis` to `out`.
+/// Writes the signature of `basis`, read sequentially, to `out`.
 pub fn signature<R: Read, W: Write>(
-    mut basis: R,
+    basis: R,
     mut out: W,
     options: &SignatureOptions,
 ) -> Result<Stats> {
     let (params, _warning) = options.params()?;
+    let mut basis = Counted {
+        reader: basis,
+        counter: options.progress.as_deref(),
+        cancel: options.cancel.as_ref(),
+    };
     let stats = backend(options.engine).signature(&params, &mut basis, &mut out, options)?;
+    flush(&mut out)?;
+    Ok(stats)
+}
+
+/// Writes the signature of the rest of `basis` (from its current offset to
+/// its end when the work starts) to `out`. A regular file is read by
+/// position on [`SignatureOptions::jobs`] threads, each hashing the pieces
+/// it reads, and its offset is not moved; anything else (a pipe, a device)
+/// is read as [`signature`] reads it. The signature is the same either way.
+/// A regular file that shrinks while it is read is a read error.
+pub fn signature_file<W: Write>(
+    basis: &File,
+    mut out: W,
+    options: &SignatureOptions,
+) -> Result<Stats> {
+    let (params, _warning) = options.params()?;
+    let stats = backend(options.engine).signature_file(&params, basis, &mut out, options)?;
     flush(&mut out)?;
     Ok(stats)
 }

@@ -80,7 +80,7 @@ impl Eq for Cancel {}
 
 /// How to make a signature. The default is rdiff 2.3's: RabinKarp + BLAKE2b,
 /// full-length strong sums, block length for a basis of unknown size.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct SignatureOptions {
     /// Bytes per block; 0 picks rdiff's recommendation for `basis_size`.
     pub block_len: u32,
@@ -99,6 +99,10 @@ pub struct SignatureOptions {
     pub jobs: usize,
     /// The engine that computes the block sums.
     pub engine: Engine,
+    /// Counts the bytes of the basis read so far, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
+    /// Stops the run early when set.
+    pub cancel: Option<Cancel>,
 }
 
 /// Which implementation does the work. Both write the same bytes; the

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Instant;
@@ -15,7 +14,7 @@ use super::scan::{Rollers, add_match_stats, scan_with};
 use super::stream::delta_stream;
 use crate::error::{Error, Result, Role, Status};
 use crate::format::{NewHasher, SubtreeHasher, subtree_cv};
-use crate::io::{Counted, Hashing};
+use crate::io::{Counted, FileAt, Hashing, read_exact_at};
 use crate::options::DeltaOptions;
 use crate::stats::{MatchStats, Stats};
 use crate::workers::{spawn, workers};
@@ -34,32 +33,6 @@ const SMALL_BLOCK: usize = 512;
 const SMALL_BLOCK_CHUNK_LEN: usize = 1 << 20;
 /// Blocks longer than this are searched by the streaming path.
 const MAX_PARALLEL_BLOCK: usize = 4 << 20;
-
-/// Reads a file by position, as a sequential reader.
-struct FileAt<'f> {
-    file: &'f File,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for FileAt<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.end.saturating_sub(self.pos);
-        let n = (buf.len() as u64).min(left) as usize;
-        if n == 0 {
-            return Ok(0);
-        }
-        let k = self.file.read_at(&mut buf[..n], self.pos)?;
-        if k == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file shrank while it was read",
-            ));
-        }
-        self.pos += k as u64;
-        Ok(k)
-    }
-}
 
 /// Writes the delta of the `len` bytes of `file` from offset `start` against
 /// `index` to `out`, using up to `options.jobs` threads (this one included).
@@ -126,11 +99,7 @@ fn chunked<W: Write>(
     let chunks = (len / chunk as u64).max(1);
     if chunks < 2 || b > MAX_PARALLEL_BLOCK || index.count == 0 {
         let reader = Counted {
-            reader: FileAt {
-                file,
-                pos: start,
-                end: start + len,
-            },
+            reader: FileAt::new(file, start, len),
             counter: progress,
             cancel: options.cancel.as_ref(),
         };
@@ -548,16 +517,7 @@ fn scan_chunk(
 ) -> Result<Scanned> {
     let n = (read_end - a) as usize;
     buf.resize(n, 0);
-    file.read_exact_at(&mut buf, start + a).map_err(|e| {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
-            new_read_failed(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file shrank while it was read",
-            ))
-        } else {
-            new_read_failed(e)
-        }
-    })?;
+    read_exact_at(file, &mut buf, start + a).map_err(new_read_failed)?;
     let cvs = match subtree {
         Some(sub) => buf[..(e - a) as usize]
             .chunks(sub)

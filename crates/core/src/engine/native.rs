@@ -10,7 +10,9 @@ use crate::delta::{self, BlockIndex};
 use crate::error::{Error, Result, Role};
 use crate::format::params::{SIG_HEADER_LEN, SignatureParams};
 use crate::format::{self, NewHasher, SignatureInput};
+use crate::io::Counted;
 use crate::options::{DeltaOptions, SignatureOptions};
+use crate::signature::positional::Source;
 use crate::stats::{MatchStats, Op, Stats};
 
 /// The native engine.
@@ -26,6 +28,38 @@ impl Backend for Native {
     ) -> Result<Stats> {
         // (0 jobs: one per core, asked only once the input needs threads)
         crate::signature::signature(params, basis, out, options.jobs)
+    }
+
+    fn signature_file(
+        &self,
+        params: &SignatureParams,
+        basis: &File,
+        out: &mut dyn Write,
+        options: &SignatureOptions,
+    ) -> Result<Stats> {
+        let meta = basis
+            .metadata()
+            .map_err(|e| Error::io(Role::Basis, "cannot read its size", e))?;
+        if !meta.is_file() {
+            let mut counted = Counted {
+                reader: basis,
+                counter: options.progress.as_deref(),
+                cancel: options.cancel.as_ref(),
+            };
+            return self.signature(params, &mut counted, out, options);
+        }
+        let mut file = basis;
+        let start = file
+            .stream_position()
+            .map_err(|e| Error::io(Role::Basis, "cannot find the read position", e))?;
+        let src = Source {
+            file: basis,
+            start,
+            len: meta.len().saturating_sub(start),
+            progress: options.progress.as_deref(),
+            cancel: options.cancel.as_ref(),
+        };
+        crate::signature::signature_file(params, &src, out, options.jobs)
     }
 
     fn load(

@@ -7,11 +7,15 @@
 //! each block of the input (the last one may be short) the weak sum as a
 //! big-endian `u32` followed by the first `strong_len` bytes of the strong sum.
 //!
-//! Design: the calling thread reads the input into recycled chunk buffers
-//! (each a whole number of blocks, filled completely before hashing, so short
-//! reads from pipes are fine) and writes results in order; `jobs - 1` worker
-//! threads hash the chunks, and the calling thread those the workers have no
-//! room for ([`chunked`]).  A chunk is hashed in batches
+//! Design: from a stream, the calling thread reads the input into recycled
+//! chunk buffers (each a whole number of blocks, filled completely before
+//! hashing, so short reads from pipes are fine) and writes results in order;
+//! `jobs - 1` worker threads hash the chunks, and the calling thread those
+//! the workers have no room for ([`chunked`]).  From a regular file, every
+//! thread reads the chunks it hashes by position ([`positional`]): the
+//! kernel's copy is shared out too, and each chunk is hashed while it is in
+//! the cache of the core that copied it (256 MiB, 2 cores: 86 ms against
+//! 97-139 ms reading on one thread, 15 runs each).  A chunk is hashed in batches
 //! of ~256 KiB: first the weak sums of the batch's blocks (one sequential
 //! pass, which also pulls the batch into cache), then their strong sums
 //! (BLAKE2b: all blocks of the batch at once with `blake2b_simd::many`, 4-way
@@ -29,6 +33,7 @@
 
 mod chunked;
 mod large;
+pub(crate) mod positional;
 
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
@@ -74,6 +79,56 @@ fn write_signature<R: Read, W: Write>(
     params: &SignatureParams,
     jobs: usize,
 ) -> Result<u64> {
+    let cfg = begin(params, &mut out)?;
+    let total = match chunk_len(&cfg) {
+        Some(chunk_len) => chunked::run(&mut basis, &mut out, &cfg, jobs, chunk_len)?,
+        None => large::run(&mut basis, &mut out, &cfg, workers(jobs))?,
+    };
+    out.flush().map_err(write_failed)?;
+    Ok(total)
+}
+
+/// Writes the signature of the `len` bytes of `file` from offset `start`,
+/// read by position on up to `jobs` threads (0: one per core), each hashing
+/// the chunks it reads ([`positional`]); blocks longer than `LARGE_BLOCK` are
+/// read in order as from a stream. The file's offset is neither used nor
+/// moved. A file that ends before `start + len` is a read error; bytes
+/// after it are not read. The output is [`signature`]'s for the same bytes.
+pub(crate) fn signature_file<W: Write>(
+    params: &SignatureParams,
+    src: &positional::Source<'_>,
+    mut out: W,
+    jobs: usize,
+) -> Result<Stats> {
+    let started = Instant::now();
+    let cfg = begin(params, &mut out)?;
+    let read = match chunk_len(&cfg) {
+        Some(chunk_len) => {
+            let chunks = usize::try_from(src.len.div_ceil(chunk_len as u64)).unwrap_or(usize::MAX);
+            let threads = if chunks > 1 { workers(jobs) } else { 1 };
+            positional::run(src, &mut out, &cfg, threads, chunk_len)?
+        }
+        None => {
+            let mut reader = crate::io::Counted {
+                reader: crate::io::FileAt::new(src.file, src.start, src.len),
+                counter: src.progress,
+                cancel: src.cancel,
+            };
+            large::run(&mut reader, &mut out, &cfg, workers(jobs))?
+        }
+    };
+    out.flush().map_err(write_failed)?;
+    let mut stats = Stats::new(Op::Signature);
+    stats.sig_blocks = read.div_ceil(params.block_len as u64);
+    stats.block_len = params.block_len as u64;
+    stats.in_bytes = read;
+    stats.out_bytes = params.signature_len(read);
+    stats.elapsed = started.elapsed();
+    Ok(stats)
+}
+
+/// Checks `params` and writes the signature's header.
+fn begin<W: Write>(params: &SignatureParams, out: &mut W) -> Result<Cfg> {
     let SignatureParams {
         block_len,
         strong_len,
@@ -96,16 +151,19 @@ fn write_signature<R: Read, W: Write>(
         )));
     }
     out.write_all(&params.header()).map_err(write_failed)?;
+    Ok(Cfg::new(
+        block_len as usize,
+        strong_len as usize,
+        weak,
+        strong,
+    ))
+}
 
-    let cfg = Cfg::new(block_len as usize, strong_len as usize, weak, strong);
-    let total = if cfg.block_len <= LARGE_BLOCK {
-        let blocks = (CHUNK_TARGET / cfg.block_len).clamp(1, MAX_CHUNK_BLOCKS);
-        chunked::run(&mut basis, &mut out, &cfg, jobs, blocks * cfg.block_len)?
-    } else {
-        large::run(&mut basis, &mut out, &cfg, workers(jobs))?
-    };
-    out.flush().map_err(write_failed)?;
-    Ok(total)
+/// The chunk length for `cfg`'s blocks: whole blocks, about
+/// [`CHUNK_TARGET`]; `None` for blocks hashed piece by piece ([`large`]).
+fn chunk_len(cfg: &Cfg) -> Option<usize> {
+    (cfg.block_len <= LARGE_BLOCK)
+        .then(|| (CHUNK_TARGET / cfg.block_len).clamp(1, MAX_CHUNK_BLOCKS) * cfg.block_len)
 }
 
 // Tuning constants.
