@@ -69,6 +69,8 @@ impl Progress {
         };
         // No bar where the system refuses a thread: the work goes on.
         let ticker = delay.and_then(|delay| {
+            // A deadly signal clears the bar before the process dies.
+            crate::signals::watch();
             let (stop, stopped) = mpsc::channel();
             let shared = Arc::clone(&counter);
             let thread = thread::Builder::new()

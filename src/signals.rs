@@ -3,15 +3,20 @@
 //! except once the result is committed: then the run goes on to report
 //! success.
 //!
-//! A thread waits for the catchable deadly signals. On one it takes the
-//! commit lock ([`commit_guard`]): a commit under way finishes first, and no
-//! commit starts after the signal. SIGXFSZ is caught and ignored, so that a
-//! write past the file-size limit fails with `EFBIG` and is reported like
-//! any write error instead of killing us with a temporary file left.
+//! Set-up is lazy: a run with nothing to clean up keeps the default action
+//! of the deadly signals (an unnamed `O_TMPFILE` output vanishes with the
+//! process) and starts no thread. Before a named temporary file is created
+//! or a progress bar is shown, [`watch`] starts a thread that waits for the
+//! deadly signals and, on one, takes the commit lock ([`commit_guard`]): a
+//! commit under way finishes first, and no commit starts after the signal.
+//! Without that thread the commit catches the deadly signals itself for
+//! its duration. SIGXFSZ is caught and ignored, so that a write past the
+//! file-size limit fails with `EFBIG` and is reported like any write error
+//! instead of killing us with a temporary file left.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use signal_hook::consts::{
     SIGALRM, SIGHUP, SIGINT, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM,
@@ -33,31 +38,39 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Held while outputs are committed; true once they are.
 static COMMIT: Mutex<bool> = Mutex::new(false);
 
-/// Installs the handlers: see the module's documentation.
+/// Whether the thread that waits for the deadly signals runs.
+static WATCHING: OnceLock<bool> = OnceLock::new();
+
+/// Installs what every run needs (SIGXFSZ caught); see [`watch`] for the rest.
 pub fn install() -> Result<()> {
     signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)))
-        .map_err(|e| Error::io("cannot install signal handlers", e))?;
-    // The thread first: where the system refuses one (a process limit), the
-    // deadly signals keep their default action, which leaves no unnamed
-    // temporary file behind, rather than being caught with nobody to act.
-    let (give, take) = std::sync::mpsc::channel::<Signals>();
-    let handler = std::thread::Builder::new().spawn(move || {
-        let Ok(mut signals) = take.recv() else { return };
-        for signal in signals.forever() {
-            let committed = COMMIT.lock().unwrap_or_else(|e| e.into_inner());
-            if *committed {
-                // The result is in place: the run reports success.
-                continue;
+        .map(drop)
+        .map_err(|e| Error::io("cannot install signal handlers", e))
+}
+
+/// Starts, once, the thread that catches the deadly signals: it clears the
+/// progress bar and removes the named temporaries before dying. Where the
+/// system refuses a thread the deadly signals keep their default action,
+/// rather than being caught with nobody to act.
+pub fn watch() {
+    WATCHING.get_or_init(|| {
+        let (give, take) = std::sync::mpsc::channel::<Signals>();
+        let handler = std::thread::Builder::new().spawn(move || {
+            let Ok(mut signals) = take.recv() else { return };
+            for signal in signals.forever() {
+                let committed = COMMIT.lock().unwrap_or_else(|e| e.into_inner());
+                if *committed {
+                    // The result is in place: the run reports success.
+                    continue;
+                }
+                die_by(signal);
             }
-            die_by(signal);
-        }
+        });
+        handler.is_ok()
+            && Signals::new(DEADLY)
+                .ok()
+                .is_some_and(|signals| give.send(signals).is_ok())
     });
-    if handler.is_ok() {
-        let signals =
-            Signals::new(DEADLY).map_err(|e| Error::io("cannot install signal handlers", e))?;
-        let _ = give.send(signals);
-    }
-    Ok(())
 }
 
 /// Clears the progress bar (first: it is what the person at the terminal
@@ -77,8 +90,12 @@ pub fn die_of_broken_pipe() -> ! {
     die_by(SIGPIPE)
 }
 
-/// Registers (or, with `pending` false, forgets) a named temporary file.
+/// Registers (or, with `pending` false, forgets) a named temporary file;
+/// the first one starts the signal thread ([`watch`]).
 pub fn set_pending(path: PathBuf, pending: bool) {
+    if pending {
+        watch();
+    }
     let mut list = PENDING.lock().unwrap_or_else(|e| e.into_inner());
     if pending {
         list.push(path);
@@ -95,17 +112,43 @@ fn remove_pending() {
 }
 
 /// The commit lock: a signal waits until it is released; call
-/// [`CommitGuard::committed`] when the result is in place.
-pub struct CommitGuard(MutexGuard<'static, bool>);
+/// [`CommitGuard::finish`] with the outcome.
+pub struct CommitGuard {
+    lock: MutexGuard<'static, bool>,
+    /// Without the signal thread: the deadly signal caught during the
+    /// commit, if any (0: none).
+    caught: Option<Arc<AtomicUsize>>,
+}
 
-/// Takes the commit lock (after a signal, this blocks until the process dies).
+/// Takes the commit lock (after a signal, this blocks until the process
+/// dies). Without the signal thread, the deadly signals are caught from
+/// here on instead of ending the process in the middle of the commit.
 pub fn commit_guard() -> CommitGuard {
-    CommitGuard(COMMIT.lock().unwrap_or_else(|e| e.into_inner()))
+    let lock = COMMIT.lock().unwrap_or_else(|e| e.into_inner());
+    let caught = (!WATCHING.get().copied().unwrap_or(false)).then(|| {
+        let caught = Arc::new(AtomicUsize::new(0));
+        for signal in DEADLY {
+            // A refused handler leaves that signal's default action.
+            let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
+        }
+        caught
+    });
+    CommitGuard { lock, caught }
 }
 
 impl CommitGuard {
-    /// Marks the result committed: signals from now on do not end the run.
-    pub fn committed(mut self) {
-        *self.0 = true;
+    /// Ends the commit: once the result is in place (`committed`), signals
+    /// do not end the run; if it is not, a deadly signal caught during the
+    /// commit ends it now.
+    pub fn finish(mut self, committed: bool) {
+        if committed {
+            *self.lock = true;
+            return;
+        }
+        let caught = self.caught.as_ref().map_or(0, |c| c.load(Ordering::SeqCst));
+        drop(self);
+        if caught != 0 {
+            die_by(caught as i32);
+        }
     }
 }

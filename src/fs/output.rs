@@ -44,9 +44,7 @@ impl Hooks for CliHooks {
     /// run reports success.
     fn commit(&self, place: &mut dyn FnMut() -> bool) {
         let guard = signals::commit_guard();
-        if place() {
-            guard.committed();
-        }
+        guard.finish(place());
     }
 
     fn notice(&self, message: &str) {
