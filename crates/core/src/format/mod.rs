@@ -18,7 +18,7 @@ pub(crate) use signature::{SignatureInput, read_entries, read_signature_header};
 pub use trailer::{
     AfterEnd, TRAILER_HASH_LEN, TRAILER_LEN, TRAILER_MAGIC, TRAILER_VERSION, Trailer,
 };
-pub(crate) use trailer::{NewHasher, SubtreeHasher, subtree_cv};
+pub(crate) use trailer::{NewHasher, Subtree, SubtreeHasher};
 
 use params::DELTA_MAGIC;
 

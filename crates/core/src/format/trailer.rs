@@ -123,7 +123,7 @@ impl NewHasher {
 }
 
 /// NEW's BLAKE3 hash put together from the chaining values of subtrees that
-/// threads hashed side by side ([`subtree_cv`]): whole subtrees of one
+/// threads hashed side by side ([`Subtree`]): whole subtrees of one
 /// power-of-two length in order, then at most one shorter last one, as
 /// `blake3::Hasher` itself merges its chunks (a lazy stack of subtrees).
 pub(crate) struct SubtreeHasher {
@@ -173,15 +173,29 @@ impl SubtreeHasher {
     }
 }
 
-/// The chaining value of NEW's bytes `data` at offset `offset`: a subtree
-/// (the offset a multiple of a power-of-two length of at least 1 KiB that
-/// `data` does not exceed), for [`SubtreeHasher::push`].
-pub(crate) fn subtree_cv(offset: u64, data: &[u8]) -> blake3::hazmat::ChainingValue {
-    use blake3::hazmat::HasherExt;
-    let mut h = blake3::Hasher::new();
-    h.set_input_offset(offset);
-    h.update(data);
-    h.finalize_non_root()
+/// The chaining value of a subtree of NEW, for [`SubtreeHasher::push`]:
+/// bytes from an offset that is a multiple of a power-of-two length of at
+/// least 1 KiB, at most that long, fed piece by piece (so that each piece
+/// is hashed while it is in cache).
+pub(crate) struct Subtree(blake3::Hasher);
+
+impl Subtree {
+    /// A subtree starting at `offset` of NEW.
+    pub(crate) fn at(offset: u64) -> Subtree {
+        use blake3::hazmat::HasherExt;
+        let mut h = blake3::Hasher::new();
+        h.set_input_offset(offset);
+        Subtree(h)
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub(crate) fn finish(&self) -> blake3::hazmat::ChainingValue {
+        use blake3::hazmat::HasherExt;
+        self.0.finalize_non_root()
+    }
 }
 
 #[cfg(test)]
@@ -205,7 +219,9 @@ mod tests {
                 let data = &data[..len];
                 let mut tree = SubtreeHasher::new();
                 for (k, piece) in data.chunks(sub).enumerate() {
-                    tree.push(subtree_cv((k * sub) as u64, piece), piece.len() as u64);
+                    let mut h = Subtree::at((k * sub) as u64);
+                    h.update(piece);
+                    tree.push(h.finish(), piece.len() as u64);
                 }
                 let mut h = NewHasher::default();
                 h.set_tree(tree);
