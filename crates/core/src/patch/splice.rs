@@ -31,7 +31,7 @@ use rustix::pipe::{PipeFlags, SpliceFlags, fcntl_setpipe_size, pipe_with, splice
 use super::apply::{basis_ended, check_copy, count_command};
 use super::window::{SHORT_COPY, Window};
 use crate::error::{Error, Result, Role};
-use crate::format::{Command, DeltaParser, NewHasher, TRAILER_LEN};
+use crate::format::{AfterEnd, Command, DeltaParser, NewHasher, TRAILER_LEN, Trailer};
 use crate::io::retry;
 use crate::options::Cancel;
 use crate::stats::{Op, Stats};
@@ -104,7 +104,7 @@ pub(crate) fn apply(
     verify: bool,
 ) -> Result<Option<Spliced>> {
     if !verify {
-        let done = run(files, progress, None)?;
+        let done = run(files, progress, None, false)?;
         return Ok(done.map(|(stats, _)| Spliced {
             stats,
             hashed: None,
@@ -114,19 +114,40 @@ pub(crate) fn apply(
     let out_start = (&*files.out)
         .stream_position()
         .map_err(|e| Error::io(Role::Output, "cannot find the write position", e))?;
+    let read_back = |len: u64| {
+        let (written, drained) = channel();
+        let _ = written.send(len);
+        drop(written);
+        hash_behind(files.out, out_start, drained)
+            .map_err(|e| Error::io(Role::Output, "cannot read the result back to verify it", e))
+    };
+    if !ends_in_trailer(files) {
+        // Most likely no trailer (rdiff's deltas): nothing is hashed while
+        // patching, and the result is read back only if one follows END
+        // after all (bytes after it, which rdiff ignores, hid it).
+        let Some((stats, after_end)) = run(files, progress, None, true)? else {
+            return Ok(None);
+        };
+        let hashed = match Trailer::parse(&after_end) {
+            AfterEnd::Nothing => None,
+            _ => Some(read_back(stats.out_bytes)?),
+        };
+        return Ok(Some(Spliced {
+            stats,
+            hashed,
+            after_end,
+        }));
+    }
     let delta_len = files.delta_len.saturating_sub(files.delta_start);
     if files.basis_len.saturating_add(delta_len) <= INLINE_VERIFY {
         // Small inputs: the result is read back and hashed after the patch,
         // on this thread (no thread to start and wait for).
-        let (written, drained) = channel();
-        let Some((stats, after_end)) = run(files, progress, Some(written))? else {
+        let Some((stats, after_end)) = run(files, progress, None, true)? else {
             return Ok(None);
         };
-        let hashed = hash_behind(files.out, out_start, drained)
-            .map_err(|e| Error::io(Role::Output, "cannot read the result back to verify it", e))?;
         return Ok(Some(Spliced {
+            hashed: Some(read_back(stats.out_bytes)?),
             stats,
-            hashed: Some(hashed),
             after_end,
         }));
     }
@@ -139,7 +160,7 @@ pub(crate) fn apply(
         let Ok(hashing) = hashing else {
             return Ok(None);
         };
-        let done = run(files, progress, Some(written));
+        let done = run(files, progress, Some(written), true);
         let hashed = hashing
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -180,15 +201,28 @@ fn hash_behind(out: &File, start: u64, drained: Receiver<u64>) -> io::Result<New
     Ok(hasher)
 }
 
+/// Whether the delta file's last [`TRAILER_LEN`] bytes are a trailer of
+/// this version (a hint: only the bytes after END decide).
+fn ends_in_trailer(files: &Files) -> bool {
+    let mut tail = [0u8; TRAILER_LEN];
+    let Some(at) = files.delta_len.checked_sub(TRAILER_LEN as u64) else {
+        return false;
+    };
+    at >= files.delta_start
+        && files.delta.read_exact_at(&mut tail, at).is_ok()
+        && matches!(Trailer::parse(&tail), AfterEnd::Trailer(_))
+}
+
 /// The patch itself; with `written`, it reports the bytes written so far
-/// there and returns the bytes after END.
+/// there; with `after_end`, it returns the bytes after END.
 fn run(
     files: &Files,
     progress: Option<&AtomicU64>,
     written: Option<Sender<u64>>,
+    after_end: bool,
 ) -> Result<Option<(Stats, Vec<u8>)>> {
     let started = Instant::now();
-    let verifying = written.is_some();
+    let verifying = after_end;
     let pipe = Pipe::new(files.out, written, progress, files.cancel);
     let mut run = Run {
         pipe,
@@ -751,6 +785,28 @@ mod tests {
             literal_and_copy(pair, &basis, &literal, (i * 9973, 12_000 + i));
         }
         gives(&basis, &commands, &expected);
+    }
+
+    /// A trailer that is not at the end of the delta file (bytes follow it,
+    /// which rdiff ignores) is still found after END and checked: the
+    /// result is read back and hashed then.
+    #[test]
+    fn a_trailer_with_bytes_after_it_is_still_checked() {
+        for (claimed, ok) in [(&b"abc"[..], true), (&b"abd"[..], false)] {
+            let mut hasher = NewHasher::default();
+            hasher.update(claimed);
+            let mut d = delta(&[0x03, b'a', b'b', b'c']);
+            d.extend_from_slice(&Trailer::of(&hasher).encode());
+            d.extend_from_slice(b"more bytes, which rdiff ignores");
+            let (basis, delta) = (file(b""), file(&d));
+            let out = tempfile::tempfile().unwrap();
+            let result = crate::patch_file(&basis, &delta, &out, &crate::PatchOptions::default());
+            assert_eq!(contents(&out), b"abc");
+            match result {
+                Ok(stats) => assert!(ok && stats.verified),
+                Err(e) => assert!(!ok && e.status() == Status::Corrupt, "{e}"),
+            }
+        }
     }
 
     /// A result larger than [`RESERVE_AFTER`] has its blocks reserved ahead
