@@ -67,14 +67,6 @@ impl<'a> Input<'a> {
     pub fn is_file(&self) -> bool {
         matches!(self, Input::File(_))
     }
-
-    /// The file's offset now (None for an object).
-    pub fn offset(&mut self) -> Option<u64> {
-        match self {
-            Input::File(file) => file.stream_position().ok(),
-            Input::Object(_) => None,
-        }
-    }
 }
 
 impl Read for Input<'_> {

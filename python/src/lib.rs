@@ -207,25 +207,36 @@ fn signature_io(
     basis_fd: FdSpec,
     out_fd: FdSpec,
 ) -> PyResult<Ends> {
-    let options = signature_options(py, block_size, strong_len, hash, rollsum, jobs, size)?;
+    let mut options = signature_options(py, block_size, strong_len, hash, rollsum, jobs, size)?;
     let slot = Slot::default();
     let cancel = Cancel::default();
+    options.cancel = Some(cancel.core());
     let (mut input, _) = Input::new(&basis, reopen(basis_fd, false), &slot);
     let output = Output::new(&out, reopen(out_fd, true), &slot);
     let any_file = input.is_file() || output.is_file();
     let result = fileio::run(py, any_file, &cancel, || {
         let mut output = output;
-        let reader = Cancellable {
-            inner: &mut input,
-            cancel: cancel.clone(),
-        };
         let writer = Cancellable {
             inner: &mut output,
             cancel: cancel.clone(),
         };
-        let result = rsync_tool_core::signature(reader, writer, &options);
+        let result = if let Input::File(file) = &input {
+            // By position, on every core, as the CLI reads BASIS.
+            rsync_tool_core::signature_file(file, writer, &options)
+        } else {
+            let reader = Cancellable {
+                inner: &mut input,
+                cancel: cancel.clone(),
+            };
+            rsync_tool_core::signature(reader, writer, &options)
+        };
         let out_end = output.end();
-        result.map(|_| (input.offset(), out_end))
+        // signature_file reads by position: the input ends at the file's end.
+        let in_end = match &mut input {
+            Input::File(file) => file.metadata().ok().map(|m| m.len()),
+            Input::Object(_) => None,
+        };
+        result.map(|_| (in_end, out_end))
     })?;
     result.map_err(|e| slot.failure(py, &e, None))
 }
