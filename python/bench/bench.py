@@ -142,9 +142,12 @@ def run_one(variant: str, step: str, f: dict, out: str) -> float:
 
 
 def measure(variant: str, step: str, f: dict, out: str) -> dict:
-    """Runs one call in a fresh process: its time and peak RSS."""
+    """Runs one call in a fresh process: its time and peak RSS. As in
+    benches/bench.sh, the previous output is deleted and sync(2) called
+    first, so that no run pays for another's writeback."""
     if os.path.exists(out):
         os.unlink(out)
+    os.sync()
     code = (
         "import json, resource, sys; sys.path.insert(0, %r); import bench; "
         "t = bench.run_one(%r, %r, json.loads(%r), %r); "

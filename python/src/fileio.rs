@@ -28,7 +28,14 @@ pub fn reopen(spec: FdSpec, write: bool) -> Option<(File, u64)> {
     }
     let path = format!("/proc/self/fd/{fd}");
     let mut file = if write {
-        OpenOptions::new().write(true).open(&path).ok()?
+        // Readable too where the permissions allow: a patch verifies its
+        // result by reading it back beside the writer (the fast path).
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .or_else(|_| OpenOptions::new().write(true).open(&path))
+            .ok()?
     } else {
         File::open(&path).ok()?
     };
