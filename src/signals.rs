@@ -146,9 +146,15 @@ impl CommitGuard {
             return;
         }
         let caught = self.caught.as_ref().map_or(0, |c| c.load(Ordering::SeqCst));
+        let flagged = self.caught.is_some();
         drop(self);
         if caught != 0 {
             die_by(caught as i32);
+        }
+        if flagged {
+            // The flags stay installed: from now on the thread acts on a
+            // deadly signal instead of the flags swallowing it.
+            watch();
         }
     }
 }

@@ -211,7 +211,7 @@ fn signature_io(
     let slot = Slot::default();
     let cancel = Cancel::default();
     options.cancel = Some(cancel.core());
-    let (mut input, _) = Input::new(&basis, reopen(basis_fd, false), &slot);
+    let (mut input, in_start) = Input::new(&basis, reopen(basis_fd, false), &slot);
     let output = Output::new(&out, reopen(out_fd, true), &slot);
     let any_file = input.is_file() || output.is_file();
     let result = fileio::run(py, any_file, &cancel, || {
@@ -231,12 +231,8 @@ fn signature_io(
             rsync_tool_core::signature(reader, writer, &options)
         };
         let out_end = output.end();
-        // signature_file reads by position: the input ends at the file's end.
-        let in_end = match &mut input {
-            Input::File(file) => file.metadata().ok().map(|m| m.len()),
-            Input::Object(_) => None,
-        };
-        result.map(|_| (in_end, out_end))
+        // signature_file reads by position: the input ends after what it signed.
+        result.map(|stats| (in_start.map(|start| start + stats.in_bytes), out_end))
     })?;
     result.map_err(|e| slot.failure(py, &e, None))
 }

@@ -93,11 +93,13 @@ pub fn signature<R: Read, W: Write>(
 }
 
 /// Writes the signature of the rest of `basis` (from its current offset to
-/// its end when the work starts) to `out`. A regular file is read by
-/// position on [`SignatureOptions::jobs`] threads, each hashing the pieces
-/// it reads, and its offset is not moved; anything else (a pipe, a device)
-/// is read as [`signature`] reads it. The signature is the same either way.
-/// A regular file that shrinks while it is read is a read error.
+/// its end when the work starts) to `out`. With the native engine, a
+/// regular file is read by position on [`SignatureOptions::jobs`] threads,
+/// each hashing the pieces it reads, and its offset is not moved; anything
+/// else (a pipe, a device, a file that reports no size, as in `/proc`), and
+/// any file with the librsync engine, is read in order as [`signature`]
+/// reads it. The signature is the same either way. A regular file that
+/// shrinks while it is read by position is a read error.
 pub fn signature_file<W: Write>(
     basis: &File,
     mut out: W,

@@ -10,7 +10,7 @@ use crate::delta::{self, BlockIndex};
 use crate::error::{Error, Result, Role};
 use crate::format::params::{SIG_HEADER_LEN, SignatureParams};
 use crate::format::{self, NewHasher, SignatureInput};
-use crate::io::Counted;
+use crate::io::{Counted, Hashing};
 use crate::options::{DeltaOptions, SignatureOptions};
 use crate::signature::positional::Source;
 use crate::stats::{MatchStats, Op, Stats};
@@ -40,7 +40,9 @@ impl Backend for Native {
         let meta = basis
             .metadata()
             .map_err(|e| Error::io(Role::Basis, "cannot read its size", e))?;
-        if !meta.is_file() {
+        // Not by position: a pipe or device, or a file that reports no size
+        // (/proc, debugfs: their content is there only when read).
+        if !meta.is_file() || meta.len() == 0 {
             let mut counted = Counted {
                 reader: basis,
                 counter: options.progress.as_deref(),
@@ -92,15 +94,28 @@ impl Searcher for BlockIndex {
         options: &DeltaOptions,
         hasher: Option<&mut NewHasher>,
     ) -> Result<(Stats, MatchStats)> {
+        let size = new
+            .metadata()
+            .map_err(|e| Error::io(Role::New, "cannot read its size", e))?
+            .len();
+        if size == 0 {
+            // A file that reports no size (/proc): read in order, to its end.
+            let counted = Counted {
+                reader: new,
+                counter: options.progress.as_deref(),
+                cancel: options.cancel.as_ref(),
+            };
+            let mut reader = Hashing {
+                reader: counted,
+                hasher,
+            };
+            return self.delta(&mut reader, out, options);
+        }
         let mut file = new;
         let start = file
             .stream_position()
             .map_err(|e| Error::io(Role::New, "cannot find the read position", e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(Role::New, "cannot read its size", e))?
-            .len()
-            .saturating_sub(start);
+        let len = size.saturating_sub(start);
         delta::delta_file(self, new, start, len, &mut out, options, hasher)
     }
 }

@@ -258,6 +258,33 @@ mod tests {
         }
     }
 
+    /// A "regular" file that reports no size (/proc) is read in order, to
+    /// its end, not signed as empty.
+    #[test]
+    fn a_file_that_reports_no_size_is_read_to_its_end() {
+        let path = "/proc/self/cmdline";
+        let data = std::fs::read(path).unwrap();
+        let file = std::fs::File::open(path).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 0);
+        assert!(!data.is_empty());
+        let options = SignatureOptions::default();
+        let mut want = Vec::new();
+        crate::signature(&data[..], &mut want, &options).unwrap();
+        let mut got = Vec::new();
+        crate::signature_file(&file, &mut got, &options).unwrap();
+        assert!(got == want);
+        // and so is NEW for a delta: the same delta as from its bytes
+        let delta_options = crate::DeltaOptions::default();
+        let mut sig = crate::Signature::load(&want[..], &delta_options).unwrap();
+        let (mut from_bytes, mut from_file) = (Vec::new(), Vec::new());
+        sig.delta(&data[..], &mut from_bytes, &delta_options)
+            .unwrap();
+        let file = std::fs::File::open(path).unwrap();
+        sig.delta_file(&file, &mut from_file, &delta_options)
+            .unwrap();
+        assert!(from_bytes == from_file);
+    }
+
     /// Threads the system refuses (all of them, or all but one) change
     /// nothing but the speed.
     #[test]
