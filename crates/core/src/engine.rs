@@ -39,12 +39,7 @@ pub(crate) trait Backend: Sync {
         out: &mut dyn Write,
         options: &SignatureOptions,
     ) -> Result<Stats> {
-        let mut counted = Counted {
-            reader: basis,
-            counter: options.progress.as_deref(),
-            cancel: options.cancel.as_ref(),
-        };
-        self.signature(params, &mut counted, out, options)
+        signature_in_order(self, params, basis, out, options)
     }
 
     /// Loads the block entries of a signature whose header gave `params`;
@@ -55,6 +50,22 @@ pub(crate) trait Backend: Sync {
         input: &mut SignatureInput<&mut dyn Read>,
         options: &DeltaOptions,
     ) -> Result<(Box<dyn Searcher>, Stats)>;
+}
+
+/// [`Backend::signature`] of a file read in order, counted for progress.
+fn signature_in_order<B: Backend + ?Sized>(
+    backend: &B,
+    params: &SignatureParams,
+    basis: &File,
+    out: &mut dyn Write,
+    options: &SignatureOptions,
+) -> Result<Stats> {
+    let mut counted = Counted {
+        reader: basis,
+        counter: options.progress.as_deref(),
+        cancel: options.cancel.as_ref(),
+    };
+    backend.signature(params, &mut counted, out, options)
 }
 
 /// A signature loaded by an engine, searched to write deltas.

@@ -43,12 +43,7 @@ impl Backend for Native {
         // Not by position: a pipe or device, or a file that reports no size
         // (/proc, debugfs: their content is there only when read).
         if !meta.is_file() || meta.len() == 0 {
-            let mut counted = Counted {
-                reader: basis,
-                counter: options.progress.as_deref(),
-                cancel: options.cancel.as_ref(),
-            };
-            return self.signature(params, &mut counted, out, options);
+            return super::signature_in_order(self, params, basis, out, options);
         }
         let mut file = basis;
         let start = file

@@ -55,13 +55,18 @@ pub(crate) fn signature<R: Read, W: Write>(
 ) -> Result<Stats> {
     let started = Instant::now();
     let read = write_signature(basis, out, params, jobs)?;
+    Ok(stats(params, read, started))
+}
+
+/// rdiff's statistics of a signature of `read` bytes begun at `started`.
+fn stats(params: &SignatureParams, read: u64, started: Instant) -> Stats {
     let mut stats = Stats::new(Op::Signature);
     stats.sig_blocks = read.div_ceil(params.block_len as u64);
     stats.block_len = params.block_len as u64;
     stats.in_bytes = read;
     stats.out_bytes = params.signature_len(read);
     stats.elapsed = started.elapsed();
-    Ok(stats)
+    stats
 }
 
 /// Writes the 12-byte header then one entry per block of everything `basis`
@@ -118,13 +123,7 @@ pub(crate) fn signature_file<W: Write>(
         }
     };
     out.flush().map_err(write_failed)?;
-    let mut stats = Stats::new(Op::Signature);
-    stats.sig_blocks = read.div_ceil(params.block_len as u64);
-    stats.block_len = params.block_len as u64;
-    stats.in_bytes = read;
-    stats.out_bytes = params.signature_len(read);
-    stats.elapsed = started.elapsed();
-    Ok(stats)
+    Ok(stats(params, read, started))
 }
 
 /// Checks `params` and writes the signature's header.
