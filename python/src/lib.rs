@@ -276,7 +276,7 @@ fn delta_io(
     let slot = Slot::default();
     let cancel = Cancel::default();
     let (new_obj, out_obj) = (new.clone().unbind(), out.clone().unbind());
-    let (mut input, _) = Input::new(&new_obj, new_file, &slot);
+    let (mut input, new_start) = Input::new(&new_obj, new_file, &slot);
     let output = Output::new(&out_obj, out_file, &slot);
     let options = sig::delta_options(trailer);
     let result = fileio::run(py, true, &cancel, || {
@@ -298,12 +298,8 @@ fn delta_io(
             }
         });
         let out_end = output.end();
-        // delta_file reads by position: the input ends at the file's end.
-        let new_end = match &input {
-            Input::File(file) => file.metadata().ok().map(|m| m.len()),
-            Input::Object(_) => None,
-        };
-        result.map(|_| (new_end, out_end))
+        // delta_file reads by position: the input ends after what it read.
+        result.map(|(stats, _)| (new_start.map(|start| start + stats.in_bytes), out_end))
     })?;
     let (new_end, out_end) = result.map_err(|e| slot.failure(py, &e, None))?;
     Ok((sig_end, new_end, out_end))
