@@ -630,7 +630,7 @@ impl<'a> Pipe<'a> {
             Some(base) => base,
             // (the output's offset has moved past what was drained so far)
             None => match rustix::fs::tell(self.out) {
-                Ok(now) => *self.base.insert(now - self.drained),
+                Ok(now) => *self.base.insert(now.saturating_sub(self.drained)),
                 Err(_) => {
                     self.reserving = false;
                     return;
@@ -640,7 +640,7 @@ impl<'a> Pipe<'a> {
         let from = self.reserved.max(self.drained);
         let keep_size = rustix::fs::FallocateFlags::KEEP_SIZE;
         self.reserve_tried = true;
-        match rustix::fs::fallocate(self.out, keep_size, base + from, RESERVE_STEP) {
+        match rustix::fs::fallocate(self.out, keep_size, base.saturating_add(from), RESERVE_STEP) {
             Ok(()) => self.reserved = from + RESERVE_STEP,
             Err(_) => self.reserving = false,
         }
