@@ -80,9 +80,7 @@ impl<W: Write> Encoder<W> {
     pub fn new(out: W, compression: Option<Compression>) -> io::Result<Encoder<W>> {
         Ok(match compression {
             None => Encoder::Plain(out),
-            Some(Compression::Gzip(level)) => {
-                Encoder::Gzip(GzEncoder::new(out, GzLevel::new(level)))
-            }
+            Some(Compression::Gzip(level)) => Encoder::Gzip(gzip_encoder(out, level)),
             Some(Compression::Zstd { level, threads }) => {
                 let mut encoder = zstd::Encoder::new(out, level)?;
                 if threads > 1 {
@@ -103,6 +101,14 @@ impl<W: Write> Encoder<W> {
         out.flush()?;
         Ok(out)
     }
+}
+
+/// flate2 builds its 64 KiB state on the stack: kept out of
+/// [`Encoder::new`], whose stack frame every plain delta pays for (a page
+/// fault per 4 KiB).
+#[inline(never)]
+fn gzip_encoder<W: Write>(out: W, level: u32) -> GzEncoder<W> {
+    GzEncoder::new(out, GzLevel::new(level))
 }
 
 impl<W: Write> Write for Encoder<W> {

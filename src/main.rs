@@ -37,10 +37,12 @@ fn main() -> ExitCode {
         crate::errln!("rsync-tool: {err}");
         return ExitStatus::Internal.into();
     }
-    let args = cli::rdiff_args::normalize_args(std::env::args_os());
-    let parsed = cli::command()
-        .try_get_matches_from(args)
-        .and_then(|matches| cli::Cli::from_arg_matches(&matches));
+    let args: Vec<_> = std::env::args_os().collect();
+    let parsed = cli::quick::parse(&args).map(Ok).unwrap_or_else(|| {
+        cli::command()
+            .try_get_matches_from(cli::rdiff_args::normalize_args(args))
+            .and_then(|matches| cli::Cli::from_arg_matches(&matches))
+    });
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => return usage_exit(err),

@@ -7,6 +7,7 @@
 //! appears only in the man page. It imports only clap and std, so that the
 //! fuzz crate can include it with `#[path]`.
 
+pub mod quick;
 pub mod rdiff_args;
 
 use std::path::PathBuf;

@@ -169,7 +169,7 @@ fn attach_level(known: &Known, arg: OsString, text: &str) -> OsString {
     OsString::from(format!("{}={rest}", &text[..pos + c.len_utf8()]))
 }
 
-fn expand_command(word: &OsStr) -> OsString {
+pub(super) fn expand_command(word: &OsStr) -> OsString {
     let text = word.to_string_lossy();
     if !text.is_empty()
         && let Some(full) = PREFIXED_COMMANDS.iter().find(|c| c.starts_with(&*text))

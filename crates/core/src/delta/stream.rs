@@ -19,6 +19,9 @@ fn read_len(in_buf: usize) -> usize {
 /// The buffer's first length, before it holds a block.
 const START_LEN: usize = 64 * 1024;
 
+/// The buffer's first allocation: one page, all a small NEW touches.
+const FIRST_ALLOC: usize = 4096;
+
 /// Grows `buf` to `len` zeroed bytes; out of memory is an error, not an abort
 /// (the block length comes from the signature).
 fn grow(buf: &mut Vec<u8>, len: usize) -> Result<()> {
@@ -58,7 +61,7 @@ pub(crate) fn delta_stream<R: Read, W: Write>(
     let full = read_len(in_buf).max(b / 4);
     let first = b + full.min(START_LEN);
     let mut buf = Vec::new();
-    grow(&mut buf, first.min(START_LEN))?;
+    grow(&mut buf, first.min(FIRST_ALLOC))?;
     let mut filled = 0;
     let mut pos = 0;
     let mut prev = None;

@@ -146,11 +146,15 @@ pub(crate) fn read_entries<R: Read>(input: &mut SignatureInput<R>) -> Result<Vec
         got += input.read_into(&mut header[got..])?;
     }
     let mut entries = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    // grows to 64 KiB as reads fill it: a small signature touches one page
+    let mut buf = vec![0u8; 4096];
     loop {
         let n = input.read_into(&mut buf)?;
         if n == 0 {
             break;
+        }
+        if n == buf.len() && buf.len() < 64 * 1024 {
+            buf.resize(buf.len() * 2, 0);
         }
         entries.try_reserve(n).map_err(|_| {
             Error::new(

@@ -232,7 +232,8 @@ fn run(
     };
     let mut stats = Stats::new(Op::Patch);
     let mut parser = DeltaParser::new(None);
-    let mut buf = vec![0u8; BUF_LEN];
+    // grown with `want`: a small delta touches only the pages it reads
+    let mut buf = Vec::new();
     // buf[..buf_len] holds the delta from offset buf_pos; pos is where
     // parsing stands.
     let (mut buf_pos, mut buf_len) = (files.delta_start, 0usize);
@@ -260,6 +261,9 @@ fn run(
             continue;
         }
         if at == buf_len {
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
             let got = retry(|| files.delta.read_at(&mut buf[..want], pos))
                 .map_err(|e| Error::io(Role::Delta, "read failed", e))?;
             if got == 0 {
