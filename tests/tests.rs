@@ -19,6 +19,7 @@ mod progress;
 mod readme;
 mod roundtrip;
 mod signals;
+mod startup;
 mod stats;
 mod util;
 mod verify;
