@@ -15,6 +15,9 @@ const WINDOW_MIN: usize = 8 * 1024;
 #[derive(Default)]
 pub(crate) struct Window {
     start: u64,
+    /// Bytes of `data` read from `start`.
+    len: usize,
+    /// Only grows: each read lands in memory zeroed once.
     data: Vec<u8>,
 }
 
@@ -27,23 +30,23 @@ impl Window {
         len: usize,
         mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<usize>,
     ) -> Result<&[u8]> {
-        let inside = pos >= self.start && pos + len as u64 <= self.start + self.data.len() as u64;
+        let inside = pos >= self.start && pos + len as u64 <= self.start + self.len as u64;
         if !inside {
-            self.data
-                .resize(len.clamp(WINDOW_MIN, 2 * SHORT_COPY as usize), 0);
-            let mut got = 0;
-            while got < self.data.len() {
-                match retry(|| read_at(&mut self.data[got..], pos + got as u64)) {
+            let want = len.clamp(WINDOW_MIN, 2 * SHORT_COPY as usize);
+            if self.data.len() < want {
+                self.data.resize(want, 0);
+            }
+            (self.start, self.len) = (pos, 0);
+            while self.len < want {
+                match retry(|| read_at(&mut self.data[self.len..want], pos + self.len as u64)) {
                     Ok(0) => break,
-                    Ok(n) => got += n,
+                    Ok(n) => self.len += n,
                     Err(e) => return Err(Error::io(Role::Basis, "read failed", e)),
                 }
             }
-            self.data.truncate(got);
-            self.start = pos;
         }
         let from = (pos - self.start) as usize;
-        Ok(&self.data[from..(from + len).min(self.data.len())])
+        Ok(&self.data[from..(from + len).min(self.len)])
     }
 }
 
