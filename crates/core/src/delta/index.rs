@@ -15,14 +15,14 @@ pub(super) const SPECULATE: usize = 8;
 
 /// The strong hash of the index, ready to sum windows of NEW.
 pub(super) enum Strong {
-    Blake2(blake2b_simd::Params),
+    Blake2,
     Md4,
 }
 
 impl Strong {
     fn new(kind: StrongHash) -> Strong {
         match kind {
-            StrongHash::Blake2 => Strong::Blake2(blake2::params()),
+            StrongHash::Blake2 => Strong::Blake2,
             StrongHash::Md4 => Strong::Md4,
         }
     }
@@ -32,19 +32,7 @@ impl Strong {
     /// in groups of `md4::LANES` interleaved lanes.
     pub(super) fn sums(&self, windows: &[&[u8]], out: &mut [[u8; MAX_STRONG]; SPECULATE]) {
         match self {
-            Strong::Blake2(p) if windows.len() > 1 => {
-                let mut jobs: [blake2b_simd::many::HashManyJob; SPECULATE] =
-                    std::array::from_fn(|i| {
-                        blake2b_simd::many::HashManyJob::new(
-                            p,
-                            windows.get(i).copied().unwrap_or(&[]),
-                        )
-                    });
-                blake2b_simd::many::hash_many(jobs[..windows.len()].iter_mut());
-                for (o, job) in out.iter_mut().zip(&jobs[..windows.len()]) {
-                    o.copy_from_slice(job.to_hash().as_bytes());
-                }
-            }
+            Strong::Blake2 => blake2::hash_many(windows, out),
             Strong::Md4 => {
                 // equal-length windows (whole blocks), md4::LANES at a time
                 let mut groups = windows.chunks_exact(md4::LANES);
@@ -63,17 +51,12 @@ impl Strong {
                     self.sum(w, o);
                 }
             }
-            _ => {
-                for (o, w) in out.iter_mut().zip(windows) {
-                    self.sum(w, o);
-                }
-            }
         }
     }
 
     pub(super) fn sum(&self, data: &[u8], out: &mut [u8; MAX_STRONG]) {
         match self {
-            Strong::Blake2(p) => out.copy_from_slice(p.hash(data).as_bytes()),
+            Strong::Blake2 => *out = blake2::hash(data),
             Strong::Md4 => out[..16].copy_from_slice(&md4::md4(data)),
         }
     }

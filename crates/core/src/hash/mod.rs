@@ -7,7 +7,36 @@ pub(crate) mod md4;
 pub(crate) mod rabinkarp;
 pub(crate) mod rollsum;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use crate::format::params::WeakSum;
+
+/// Bytes summed with the portable code before the SIMD code is chosen.
+/// Choosing it asks the CPU for its features once (`cpuid`, about 35 µs in
+/// a VM, where each question traps to the hypervisor): more than the SIMD
+/// code saves on this many bytes, and a tenth of a run on a small file.
+const PORTABLE_BUDGET: u64 = 16 * 1024;
+
+/// Bytes summed so far with the portable code.
+static PORTABLE_USED: AtomicU64 = AtomicU64::new(0);
+
+/// Set once the portable budget is spent: from then on, SIMD.
+static SIMD: AtomicBool = AtomicBool::new(false);
+
+/// Whether to sum the next `len` bytes with the SIMD code (RabinKarp's
+/// lanes, BLAKE2b): once the run has summed more than [`PORTABLE_BUDGET`]
+/// bytes. Both codes give the same sums.
+#[inline]
+pub(crate) fn simd(len: usize) -> bool {
+    if SIMD.load(Ordering::Relaxed) {
+        return true;
+    }
+    let used = PORTABLE_USED.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
+    if used > PORTABLE_BUDGET {
+        SIMD.store(true, Ordering::Relaxed);
+    }
+    used > PORTABLE_BUDGET
+}
 
 /// The longest strong sum (BLAKE2b-256).
 pub(crate) const MAX_STRONG: usize = 32;
@@ -31,9 +60,7 @@ pub(crate) fn strong_sum(
     let mut out = [0u8; MAX_STRONG];
     match kind {
         crate::format::params::StrongHash::Md4 => out[..16].copy_from_slice(&md4::md4(block)),
-        crate::format::params::StrongHash::Blake2 => {
-            out.copy_from_slice(blake2::params().hash(block).as_bytes())
-        }
+        crate::format::params::StrongHash::Blake2 => out.copy_from_slice(&blake2::hash(block)),
     }
     out
 }

@@ -65,11 +65,28 @@ pub(crate) fn sum(data: &[u8]) -> u32 {
 
 /// Returns `h * M^len + poly(data)`, i.e. librsync's `rabinkarp_update`
 /// applied to a running hash `h`.  `pow_len` must be `M^data.len()`.
-/// Compiled twice: for AVX-512 CPUs, where the lanes vectorise fully (3x the
-/// baseline's speed; LLVM's AVX2 code for this loop is slower than SSE2's),
-/// and for the baseline.
-#[multiversion::multiversion(targets("x86_64+avx+avx2+avx512f+avx512vl+avx512bw"))]
+/// The baseline code until [`super::simd`] says the run is big enough to
+/// ask the CPU for its features.
+#[inline]
 pub(crate) fn update(h: u32, data: &[u8], pow_len: u32) -> u32 {
+    if super::simd(data.len()) {
+        update_simd(h, data, pow_len)
+    } else {
+        update_lanes(h, data, pow_len)
+    }
+}
+
+/// [`update_lanes`] compiled twice: for AVX-512 CPUs, where the lanes
+/// vectorise fully (3x the baseline's speed; LLVM's AVX2 code for this loop
+/// is slower than SSE2's), and for the baseline.
+#[multiversion::multiversion(targets("x86_64+avx+avx2+avx512f+avx512vl+avx512bw"))]
+fn update_simd(h: u32, data: &[u8], pow_len: u32) -> u32 {
+    update_lanes(h, data, pow_len)
+}
+
+/// [`update`] in [`LANES`] interleaved lanes.
+#[inline(always)]
+fn update_lanes(h: u32, data: &[u8], pow_len: u32) -> u32 {
     let mut lanes = [0u32; LANES];
     let mut groups = data.chunks_exact(LANES);
     for g in &mut groups {
@@ -112,6 +129,9 @@ mod tests {
             for seed in 1..4 {
                 let d = gen_bytes(seed, n);
                 assert_eq!(sum(&d), reference(&d), "n={n}");
+                let pow = pow(n as u64);
+                assert_eq!(update_lanes(SEED, &d, pow), reference(&d), "n={n}");
+                assert_eq!(update_simd(SEED, &d, pow), reference(&d), "n={n}");
             }
         }
         let d = vec![0xffu8; 70_000];

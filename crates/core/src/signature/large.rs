@@ -12,7 +12,7 @@ use super::{Cfg, PIECE, PanicGuard, fill, worker_died, write_failed};
 use crate::error::Result;
 use crate::format::params::{StrongHash, WeakSum};
 use crate::hash::md4::Md4;
-use crate::hash::{rabinkarp, rollsum};
+use crate::hash::{blake2, rabinkarp, rollsum};
 use crate::workers::spawn;
 
 enum StrongState {
@@ -34,7 +34,7 @@ impl BlockState {
             rs: (0, 0),
             len: 0,
             strong: match cfg.strong {
-                StrongHash::Blake2 => StrongState::Blake2(Box::new(cfg.params.to_state())),
+                StrongHash::Blake2 => StrongState::Blake2(Box::new(blake2::params().to_state())),
                 StrongHash::Md4 => StrongState::Md4(Box::new(Md4::new())),
             },
         }

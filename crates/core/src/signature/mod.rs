@@ -42,7 +42,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result, Role};
 use crate::format::params::{SignatureParams, StrongHash, WeakSum};
-use crate::hash::{blake2, md4, rabinkarp, rollsum};
+use crate::hash::{MAX_STRONG, blake2, md4, rabinkarp, rollsum};
 use crate::stats::{Op, Stats};
 
 /// Writes the signature of `basis` with `jobs` threads and returns rdiff's
@@ -194,7 +194,6 @@ struct Cfg {
     strong_len: usize,
     weak: WeakSum,
     strong: StrongHash,
-    params: blake2b_simd::Params,
     /// M^block_len, for RabinKarp of full blocks.
     rk_full_pow: u32,
     /// Blocks per hashing batch.
@@ -208,7 +207,6 @@ impl Cfg {
             strong_len,
             weak,
             strong,
-            params: blake2::params(),
             rk_full_pow: rabinkarp::pow(block_len as u64),
             batch: (BATCH_BYTES / block_len).clamp(4, MAX_BATCH),
         }
@@ -242,23 +240,20 @@ fn sign_chunk(data: &[u8], cfg: &Cfg, out: &mut Vec<u8>) {
     let batch_bytes = cfg.batch * cfg.block_len;
     match cfg.strong {
         StrongHash::Blake2 => {
-            let mut jobs: Vec<blake2b_simd::many::HashManyJob> = Vec::with_capacity(cfg.batch);
+            let mut blocks: Vec<&[u8]> = Vec::with_capacity(cfg.batch);
             let mut weak = Vec::with_capacity(cfg.batch);
+            let mut strong = vec![[0u8; MAX_STRONG]; cfg.batch];
             for batch in data.chunks(batch_bytes) {
                 // Weak sums first: one sequential pass that also pulls the batch into
                 // cache for the strided, several-blocks-at-once BLAKE2b pass.
                 weak.clear();
                 weak.extend(batch.chunks(cfg.block_len).map(|b| cfg.weak_of(b)));
-                jobs.clear();
-                jobs.extend(
-                    batch
-                        .chunks(cfg.block_len)
-                        .map(|b| blake2b_simd::many::HashManyJob::new(&cfg.params, b)),
-                );
-                blake2b_simd::many::hash_many(jobs.iter_mut());
-                for (w, job) in weak.iter().zip(&jobs) {
+                blocks.clear();
+                blocks.extend(batch.chunks(cfg.block_len));
+                blake2::hash_many(&blocks, &mut strong);
+                for (w, s) in weak.iter().zip(&strong) {
                     out.extend_from_slice(&w.to_be_bytes());
-                    out.extend_from_slice(&job.to_hash().as_bytes()[..sl]);
+                    out.extend_from_slice(&s[..sl]);
                 }
             }
         }
