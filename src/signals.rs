@@ -9,14 +9,16 @@
 //! or a progress bar is shown, [`watch`] starts a thread that waits for the
 //! deadly signals and, on one, takes the commit lock ([`commit_guard`]): a
 //! commit under way finishes first, and no commit starts after the signal.
-//! Without that thread the commit catches the deadly signals itself for
-//! its duration. SIGXFSZ is caught and ignored, so that a write past the
+//! Without that thread the commit blocks the deadly signals for its
+//! duration (and, once the result is in place, until the process exits). SIGXFSZ is caught and ignored, so that a write past the
 //! file-size limit fails with `EFBIG` and is reported like any write error
 //! instead of killing us with a temporary file left.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 
 use signal_hook::consts::{
     SIGALRM, SIGHUP, SIGINT, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM,
@@ -115,46 +117,44 @@ fn remove_pending() {
 /// [`CommitGuard::finish`] with the outcome.
 pub struct CommitGuard {
     lock: MutexGuard<'static, bool>,
-    /// Without the signal thread: the deadly signal caught during the
-    /// commit, if any (0: none).
-    caught: Option<Arc<AtomicUsize>>,
+    /// Without the signal thread: the signal mask from before the deadly
+    /// signals were blocked for the commit.
+    unblocked: Option<SigSet>,
 }
 
 /// Takes the commit lock (after a signal, this blocks until the process
-/// dies). Without the signal thread, the deadly signals are caught from
-/// here on instead of ending the process in the middle of the commit.
+/// dies). Without the signal thread, the deadly signals are blocked from
+/// here on instead of ending the process in the middle of the commit (the
+/// thread that commits is the only one left then).
 pub fn commit_guard() -> CommitGuard {
     let lock = COMMIT.lock().unwrap_or_else(|e| e.into_inner());
-    let caught = (!WATCHING.get().copied().unwrap_or(false)).then(|| {
-        let caught = Arc::new(AtomicUsize::new(0));
+    let unblocked = (!WATCHING.get().copied().unwrap_or(false)).then(|| {
+        let mut deadly = SigSet::empty();
         for signal in DEADLY {
-            // A refused handler leaves that signal's default action.
-            let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
+            deadly.add(Signal::try_from(signal).expect("a signal of this system"));
         }
-        caught
+        let mut before = SigSet::empty();
+        // A refused mask leaves the signals' default action.
+        let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&deadly), Some(&mut before));
+        before
     });
-    CommitGuard { lock, caught }
+    CommitGuard { lock, unblocked }
 }
 
 impl CommitGuard {
     /// Ends the commit: once the result is in place (`committed`), signals
-    /// do not end the run; if it is not, a deadly signal caught during the
-    /// commit ends it now.
+    /// do not end the run (blocked ones stay blocked until it exits); if it
+    /// is not, a deadly signal that came during the commit ends it now, by
+    /// its default action.
     pub fn finish(mut self, committed: bool) {
         if committed {
             *self.lock = true;
             return;
         }
-        let caught = self.caught.as_ref().map_or(0, |c| c.load(Ordering::SeqCst));
-        let flagged = self.caught.is_some();
+        let unblocked = self.unblocked.take();
         drop(self);
-        if caught != 0 {
-            die_by(caught as i32);
-        }
-        if flagged {
-            // The flags stay installed: from now on the thread acts on a
-            // deadly signal instead of the flags swallowing it.
-            watch();
+        if let Some(mask) = unblocked {
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
         }
     }
 }
