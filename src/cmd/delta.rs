@@ -68,7 +68,7 @@ pub fn run(
     check_distinct(opts, &[&sig_input, &new_input], &outputs, None)?;
     let write_failed = |e| Error::io(format_args!("{delta_name}: write failed"), e);
     let mut writer = Encoder::new(out.file(), compression).map_err(write_failed)?;
-    report(opts, &[signature.load_stats().rdiff_line()]);
+    report(opts, || [signature.load_stats().rdiff_line()]);
     if opts.verbose {
         let p = signature.params();
         crate::errln!(
@@ -156,7 +156,7 @@ pub fn run(
             .map_err(|e| Error::io(format_args!("{sha_name}: write failed"), e))?;
     }
     crate::fs::commit(std::iter::once(out).chain(sha_out).collect())?;
-    report(opts, &[matching.rdiff_line(), stats.rdiff_line()]);
+    report(opts, || [matching.rdiff_line(), stats.rdiff_line()]);
     Ok(())
 }
 

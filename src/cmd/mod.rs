@@ -179,9 +179,10 @@ fn engine(opts: &Options) -> Engine {
     }
 }
 
-fn report(opts: &Options, lines: &[String]) {
+/// Prints rdiff's statistics lines with `-s`; they are made only then.
+fn report<const N: usize>(opts: &Options, lines: impl FnOnce() -> [String; N]) {
     if opts.statistics {
-        for line in lines {
+        for line in lines() {
             crate::errln!("librsync: {line}");
         }
     }

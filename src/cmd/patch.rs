@@ -124,7 +124,7 @@ pub fn run(
         };
         eprintln!("rsync-tool: {out_name}: {how}");
     }
-    report(opts, &[stats.rdiff_line()]);
+    report(opts, || [stats.rdiff_line()]);
     Ok(())
 }
 

@@ -52,7 +52,7 @@ pub fn run(opts: &Options, basis: Option<&Path>, sig: Option<&Path>) -> Result<(
         .map_err(|e| names.blame(e))?;
     progress.finish();
     out.commit()?;
-    report(opts, &[stats.rdiff_line()]);
+    report(opts, || [stats.rdiff_line()]);
     Ok(())
 }
 
