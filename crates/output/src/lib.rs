@@ -669,11 +669,18 @@ fn link_to(
         Some(temp) => {
             rustix::fs::linkat(&temp.dir, temp.name.as_os_str(), dir, to, AtFlags::empty())
         }
-        None => {
-            use std::os::fd::AsRawFd;
-            let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-            rustix::fs::linkat(CWD, proc_path.as_str(), dir, to, AtFlags::SYMLINK_FOLLOW)
-        }
+        // The descriptor itself (AT_EMPTY_PATH) links in half the time of
+        // its /proc name (20 against 40 us a link here, mostly resolving
+        // /proc's path), but before Linux 6.10 only with
+        // CAP_DAC_READ_SEARCH: without it, ENOENT, and /proc.
+        None => match rustix::fs::linkat(file, "", dir, to, AtFlags::EMPTY_PATH) {
+            Err(Errno::NOENT | Errno::PERM | Errno::ACCESS | Errno::INVAL) => {
+                use std::os::fd::AsRawFd;
+                let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+                rustix::fs::linkat(CWD, proc_path.as_str(), dir, to, AtFlags::SYMLINK_FOLLOW)
+            }
+            linked => linked,
+        },
     }
 }
 
