@@ -47,6 +47,11 @@ const RESERVE_AFTER: u64 = 1 << 20;
 /// ... this much at a time.
 const RESERVE_STEP: u64 = 64 << 20;
 
+/// Short COPYs at least this long that the window does not hold are read
+/// straight into the gathered output, not through the window (one copy of
+/// the bytes fewer).
+const DIRECT_READ_MIN: usize = 4096;
+
 /// Gathered pieces at least this long are written to the output directly
 /// (after what the pipe holds): through the pipe they would be copied twice.
 const DIRECT_WRITE_MIN: usize = 32 * 1024;
@@ -230,7 +235,7 @@ fn run(
     let pipe = Pipe::new(files.out, written, progress, files.cancel);
     let mut run = Run {
         pipe,
-        gathered: Vec::with_capacity(BUF_LEN),
+        gathered: Gathered::default(),
         window: Window::default(),
         spliceable: true,
     };
@@ -352,7 +357,7 @@ enum Fill {
 /// inputs can still be spliced.
 struct Run<'a> {
     pipe: Pipe<'a>,
-    gathered: Vec<u8>,
+    gathered: Gathered,
     /// The basis read for short COPYs.
     window: Window,
     /// False once the kernel refused to splice an input after output had
@@ -383,15 +388,18 @@ impl Run<'_> {
 
     /// Adds a short piece of the basis, read through [`Window`].
     fn copy_near(&mut self, basis: &File, pos: u64, len: usize) -> Result<u64, Fill> {
+        if len >= DIRECT_READ_MIN && !self.window.holds(pos, len) {
+            return self.copy_through(basis, Role::Basis, pos, len as u64);
+        }
         let piece = self
             .window
             .get(pos, len, |buf, at| basis.read_at(buf, at))
             .map_err(Fill::Failed)?;
         if self.gathered.len() + piece.len() > BUF_LEN {
-            self.pipe.write(&self.gathered)?;
+            self.pipe.write(self.gathered.bytes())?;
             self.gathered.clear();
         }
-        self.gathered.extend_from_slice(piece);
+        self.gathered.extend(piece);
         Ok(piece.len() as u64)
     }
 
@@ -409,12 +417,11 @@ impl Run<'_> {
             if self.gathered.len() == BUF_LEN {
                 self.flush_gathered()?;
             }
-            let start = self.gathered.len();
-            let n = (len - copied).min((BUF_LEN - start) as u64) as usize;
-            self.gathered.resize(start + n, 0);
-            let got = retry(|| file.read_at(&mut self.gathered[start..], pos))
+            let n = (len - copied).min((BUF_LEN - self.gathered.len()) as u64) as usize;
+            let room = self.gathered.room(n);
+            let got = retry(|| file.read_at(room, pos))
                 .map_err(|e| Fill::Failed(Error::io(role, "read failed", e)))?;
-            self.gathered.truncate(start + got);
+            self.gathered.filled(got);
             if got == 0 {
                 break;
             }
@@ -431,14 +438,14 @@ impl Run<'_> {
                 self.flush_gathered()?;
             }
             let n = data.len().min(BUF_LEN - self.gathered.len());
-            self.gathered.extend_from_slice(&data[..n]);
+            self.gathered.extend(&data[..n]);
             data = &data[n..];
         }
         Ok(())
     }
 
     fn flush_gathered(&mut self) -> Result<(), Fill> {
-        self.pipe.write(&self.gathered)?;
+        self.pipe.write(self.gathered.bytes())?;
         self.gathered.clear();
         Ok(())
     }
@@ -447,6 +454,48 @@ impl Run<'_> {
     fn finish(&mut self) -> Result<(), Fill> {
         self.flush_gathered()?;
         self.pipe.drain()
+    }
+}
+
+/// The output gathered for one write: `buf[..len]`. The buffer only grows
+/// (to [`BUF_LEN`]), so reads land in memory zeroed once.
+#[derive(Default)]
+struct Gathered {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Gathered {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The next `n` bytes of room (`len + n <= BUF_LEN`), to be claimed
+    /// with [`Gathered::filled`].
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.buf.len() < end {
+            self.buf
+                .resize(end.next_power_of_two().clamp(end, BUF_LEN.max(end)), 0);
+        }
+        &mut self.buf[self.len..end]
+    }
+
+    fn filled(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    fn extend(&mut self, data: &[u8]) {
+        self.room(data.len()).copy_from_slice(data);
+        self.filled(data.len());
     }
 }
 

@@ -22,6 +22,11 @@ pub(crate) struct Window {
 }
 
 impl Window {
+    /// Whether the `len` bytes at `pos` were read already.
+    pub fn holds(&self, pos: u64, len: usize) -> bool {
+        pos >= self.start && pos + len as u64 <= self.start + self.len as u64
+    }
+
     /// The `len` (< [`SHORT_COPY`]) bytes of the basis at `pos`, fewer where
     /// it ends; `read_at` reads the basis at an offset.
     pub fn get(
@@ -30,8 +35,7 @@ impl Window {
         len: usize,
         mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<usize>,
     ) -> Result<&[u8]> {
-        let inside = pos >= self.start && pos + len as u64 <= self.start + self.len as u64;
-        if !inside {
+        if !self.holds(pos, len) {
             let want = len.clamp(WINDOW_MIN, 2 * SHORT_COPY as usize);
             if self.data.len() < want {
                 self.data.resize(want, 0);
