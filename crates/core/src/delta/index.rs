@@ -5,62 +5,12 @@
 use super::roll::{RkRoller, Roller, RsRoller};
 use super::scan::{MissBudget, StrongCache};
 use crate::error::{Error, Result, Role, Status};
-use crate::format::params::{SignatureParams, StrongHash, WeakSum};
-use crate::hash::{MAX_STRONG, blake2, md4};
+use crate::format::params::{SignatureParams, WeakSum};
 use crate::stats::MatchStats;
 
 /// Blocks tried at once when following a run of matching blocks: their weak
 /// sums first, then the strong sums of those that agree, BLAKE2b 4 at a time.
 pub(super) const SPECULATE: usize = 8;
-
-/// The strong hash of the index, ready to sum windows of NEW.
-pub(super) enum Strong {
-    Blake2,
-    Md4,
-}
-
-impl Strong {
-    fn new(kind: StrongHash) -> Strong {
-        match kind {
-            StrongHash::Blake2 => Strong::Blake2,
-            StrongHash::Md4 => Strong::Md4,
-        }
-    }
-
-    /// Strong sums of up to `SPECULATE` windows: BLAKE2b hashes them side
-    /// by side (about twice the throughput of one at a time, with AVX2), MD4
-    /// in groups of `md4::LANES` interleaved lanes.
-    pub(super) fn sums(&self, windows: &[&[u8]], out: &mut [[u8; MAX_STRONG]; SPECULATE]) {
-        match self {
-            Strong::Blake2 => blake2::hash_many(windows, out),
-            Strong::Md4 => {
-                // equal-length windows (whole blocks), md4::LANES at a time
-                let mut groups = windows.chunks_exact(md4::LANES);
-                let mut done = 0;
-                for g in &mut groups {
-                    let msgs: &[&[u8]; md4::LANES] = g.try_into().expect("a whole group");
-                    if msgs.iter().any(|m| m.len() != msgs[0].len()) {
-                        break;
-                    }
-                    for (o, h) in out[done..].iter_mut().zip(md4::md4_lanes(msgs)) {
-                        o[..16].copy_from_slice(&h);
-                    }
-                    done += md4::LANES;
-                }
-                for (o, w) in out[done..].iter_mut().zip(&windows[done..]) {
-                    self.sum(w, o);
-                }
-            }
-        }
-    }
-
-    pub(super) fn sum(&self, data: &[u8], out: &mut [u8; MAX_STRONG]) {
-        match self {
-            Strong::Blake2 => *out = blake2::hash(data),
-            Strong::Md4 => out[..16].copy_from_slice(&md4::md4(data)),
-        }
-    }
-}
 
 // ---------------------------------------------------------------- the index
 
@@ -131,7 +81,6 @@ pub(crate) struct BlockIndex {
     pub(super) table_mask: usize,
     /// Block numbers grouped by weak sum, one per distinct strong sum.
     pub(super) order: Vec<u32>,
-    pub(super) strong: Strong,
 }
 
 impl BlockIndex {
@@ -250,7 +199,6 @@ impl BlockIndex {
             table_shift,
             table_mask,
             order,
-            strong: Strong::new(params.strong),
         })
     }
 

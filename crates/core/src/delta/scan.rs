@@ -8,7 +8,7 @@ use super::index::{BlockIndex, FILTER_LOG_MAX, SPECULATE};
 use super::roll::{RkRoller, Roller, RsRoller, Shrinking};
 use crate::error::Result;
 use crate::format::params::WeakSum;
-use crate::hash::{MAX_STRONG, weak_sum};
+use crate::hash::{self, MAX_STRONG, weak_sum};
 use crate::stats::MatchStats;
 
 /// Strong-sum misses (a window whose weak sum is in the signature, but not
@@ -89,7 +89,7 @@ impl BlockIndex {
             full_group = k == SPECULATE;
             let windows: [&[u8]; SPECULATE] =
                 std::array::from_fn(|i| if i < k { window(i) } else { &[] });
-            self.strong.sums(&windows[..k], &mut sums);
+            hash::strong_sums(self.params.strong, &windows[..k], &mut sums);
             for (i, strong) in sums[..k].iter().enumerate() {
                 ms.strong_calcs += 1;
                 ms.strong_compares += 1;
@@ -321,7 +321,7 @@ impl StrongCache {
     ) -> &[u8; MAX_STRONG] {
         if !self.valid {
             ms.strong_calcs += 1;
-            index.strong.sum(window, &mut self.sum);
+            self.sum = hash::strong_sum(index.params.strong, window);
             self.valid = true;
         }
         &self.sum

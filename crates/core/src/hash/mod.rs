@@ -9,7 +9,7 @@ pub(crate) mod rollsum;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::format::params::WeakSum;
+use crate::format::params::{StrongHash, WeakSum};
 
 /// Bytes summed with the portable code before the SIMD code is chosen.
 /// Choosing it asks the CPU for its features once (`cpuid`, about 35 µs in
@@ -52,15 +52,38 @@ pub(crate) fn weak_sum(kind: WeakSum, block: &[u8]) -> u32 {
 
 /// One block's full strong sum (MD4: 16 bytes, then zeros; BLAKE2b: 32
 /// bytes). A signature entry holds its first `strong_len` bytes.
-#[cfg(test)]
-pub(crate) fn strong_sum(
-    kind: crate::format::params::StrongHash,
-    block: &[u8],
-) -> [u8; MAX_STRONG] {
+pub(crate) fn strong_sum(kind: StrongHash, block: &[u8]) -> [u8; MAX_STRONG] {
     let mut out = [0u8; MAX_STRONG];
     match kind {
-        crate::format::params::StrongHash::Md4 => out[..16].copy_from_slice(&md4::md4(block)),
-        crate::format::params::StrongHash::Blake2 => out.copy_from_slice(&blake2::hash(block)),
+        StrongHash::Md4 => out[..16].copy_from_slice(&md4::md4(block)),
+        StrongHash::Blake2 => out = blake2::hash(block),
     }
     out
+}
+
+/// The full strong sums of `blocks`, in order, into `out` (which holds at
+/// least as many): BLAKE2b side by side (about twice the throughput of one
+/// at a time, with AVX2), MD4 in groups of equal-length blocks in
+/// `md4::LANES` interleaved lanes.
+pub(crate) fn strong_sums(kind: StrongHash, blocks: &[&[u8]], out: &mut [[u8; MAX_STRONG]]) {
+    match kind {
+        StrongHash::Blake2 => blake2::hash_many(blocks, out),
+        StrongHash::Md4 => {
+            let mut done = 0;
+            for g in blocks.chunks_exact(md4::LANES) {
+                let msgs: &[&[u8]; md4::LANES] = g.try_into().expect("a whole group");
+                if msgs.iter().any(|m| m.len() != msgs[0].len()) {
+                    break;
+                }
+                for (o, h) in out[done..].iter_mut().zip(md4::md4_lanes(msgs)) {
+                    *o = [0; MAX_STRONG];
+                    o[..16].copy_from_slice(&h);
+                }
+                done += md4::LANES;
+            }
+            for (o, b) in out[done..].iter_mut().zip(&blocks[done..]) {
+                *o = strong_sum(kind, b);
+            }
+        }
+    }
 }

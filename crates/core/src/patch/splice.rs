@@ -484,7 +484,7 @@ impl Gathered {
         let end = self.len + n;
         if self.buf.len() < end {
             self.buf
-                .resize(end.next_power_of_two().clamp(end, BUF_LEN.max(end)), 0);
+                .resize(end.next_power_of_two().min(BUF_LEN).max(end), 0);
         }
         &mut self.buf[self.len..end]
     }
