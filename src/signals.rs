@@ -10,9 +10,10 @@
 //! deadly signals and, on one, takes the commit lock ([`commit_guard`]): a
 //! commit under way finishes first, and no commit starts after the signal.
 //! Without that thread the commit blocks the deadly signals for its
-//! duration (and, once the result is in place, until the process exits). SIGXFSZ is caught and ignored, so that a write past the
-//! file-size limit fails with `EFBIG` and is reported like any write error
-//! instead of killing us with a temporary file left.
+//! duration (and, once the result is in place, until the process exits).
+//! SIGXFSZ is caught and ignored, so that a write past the file-size limit
+//! fails with `EFBIG` and is reported like any write error instead of
+//! killing us with a temporary file left.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
