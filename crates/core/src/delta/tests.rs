@@ -364,6 +364,31 @@ fn stats_count_commands_as_librsync() {
 }
 
 #[test]
+fn filter_passes_every_block_and_few_other_keys() {
+    use super::roll::{RkRoller, Roller, RsRoller};
+    let basis = random_bytes(3, 4000 * 64);
+    for weak in [WeakSum::RabinKarp, WeakSum::Rollsum] {
+        let index = index_of(&make_sig(&basis, weak, StrongHash::Blake2, 64, 8));
+        assert_eq!(index.filter_log, 19); // 4,000 blocks x 128 bits, rounded up
+        let filter = index.filter::<19>();
+        let key = |w: u32| match weak {
+            WeakSum::RabinKarp => RkRoller::key(w),
+            WeakSum::Rollsum => RsRoller::key(w),
+        };
+        assert!(index.weak.iter().all(|&w| BlockIndex::hit(&filter, key(w))));
+        let mut rng = Rng::new(9);
+        let passed = (0..1_000_000)
+            .filter(|_| BlockIndex::hit(&filter, key(rng.next_u64() as u32)))
+            .count();
+        // one bit of the two: 4000 x 2 / 2^19 = 1.5%; both: 0.02%
+        assert!(
+            passed < 1000,
+            "{weak:?}: {passed} of 1,000,000 random keys passed"
+        );
+    }
+}
+
+#[test]
 fn impossible_parameters_match_nothing() {
     let basis = random_bytes(1, 1000);
     let sig = make_sig(&basis, WeakSum::RabinKarp, StrongHash::Md4, 100, 16);
