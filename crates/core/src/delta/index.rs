@@ -49,9 +49,9 @@ pub(super) struct Slot {
 pub(super) const FILTER_MIX: u32 = 0x9E37_79B1;
 /// Mixes filter keys into the second bit each block sets.
 const FILTER_MIX2: u32 = 0x2C1B_3C6D;
-/// Filter bits per block (two of them set per block): 1.6% of random keys
-/// pass the first bit, 0.03% both (each pass of both is a return to the scan
-/// and a table probe), for a filter that still stays in L2 for a few tens of
+/// Filter bits per block (two of them set per block): about 1.5% of random
+/// keys pass the first bit, 0.02% both (each pass of both is a return to the
+/// scan and a table probe), for a filter that still stays in L2 for a few tens of
 /// thousands of blocks (a 256 MiB basis has 16,384).
 const FILTER_BITS_PER_BLOCK: usize = 128;
 /// Filter sizes, log2 of bits: 4 KiB to 4 MiB.
