@@ -3,13 +3,14 @@
 //!
 //! Checks: no panic, no hang, no unbounded memory; a signature that loads
 //! can always be deltaed against; the delta is well formed, rebuilds exactly
-//! NEW's length, and only copies from blocks the signature describes.
+//! NEW's length, only copies from blocks the signature describes, and ends
+//! with the trailer of NEW.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rsync_tool_core::format::{Command, DeltaParser};
+use rsync_tool_core::format::{AfterEnd, Command, DeltaParser, TRAILER_LEN, Trailer};
 use rsync_tool_core::{BufferSizes, DeltaOptions, Signature};
 use rsync_tool_fuzz::buffer_len;
 
@@ -58,7 +59,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     parser.finish().expect("our delta is incomplete");
-    assert_eq!(i, out.len(), "bytes after END in our delta");
+    // After END, exactly the trailer: NEW's length and BLAKE3.
+    let trailer = Trailer {
+        new_len: new_file().len() as u64,
+        hash: *blake3::hash(new_file()).as_bytes(),
+    };
+    assert_eq!(out.len() - i, TRAILER_LEN, "bytes after END in our delta");
+    assert_eq!(Trailer::parse(&out[i..]), AfterEnd::Trailer(trailer));
     assert_eq!(
         rebuilt,
         new_file().len() as u64,
