@@ -48,7 +48,10 @@ fn files() -> &'static Mutex<[File; 3]> {
 fn patch_files(
     delta: &[u8],
     options: &PatchOptions,
-) -> (rsync_tool_core::Result<Vec<u8>>, rsync_tool_core::Result<Vec<u8>>) {
+) -> (
+    rsync_tool_core::Result<Vec<u8>>,
+    rsync_tool_core::Result<Vec<u8>>,
+) {
     let mut files = files().lock().unwrap();
     let [basis_file, delta_file, out_file] = &mut *files;
     delta_file.set_len(0).unwrap();
@@ -58,13 +61,15 @@ fn patch_files(
     out_file.set_len(0).unwrap();
     out_file.seek(SeekFrom::Start(0)).unwrap();
     let mut streamed = Vec::new();
-    let streamed = rsync_tool_core::patch(&*basis_file, delta, &mut streamed, options).map(|_| streamed);
-    let spliced = rsync_tool_core::patch_file(basis_file, delta_file, out_file, options).map(|_| {
-        let mut out = Vec::new();
-        out_file.seek(SeekFrom::Start(0)).unwrap();
-        out_file.read_to_end(&mut out).unwrap();
-        out
-    });
+    let streamed =
+        rsync_tool_core::patch(&*basis_file, delta, &mut streamed, options).map(|_| streamed);
+    let spliced =
+        rsync_tool_core::patch_file(basis_file, delta_file, out_file, options).map(|_| {
+            let mut out = Vec::new();
+            out_file.seek(SeekFrom::Start(0)).unwrap();
+            out_file.read_to_end(&mut out).unwrap();
+            out
+        });
     (streamed, spliced)
 }
 
