@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed seed corpus in seeds/<target>/ with Debian's rdiff
-# (librsync 2.3.2), from the fixed basis and NEW the targets use.
+# (librsync 2.3.2), from the fixed basis and NEW the targets use, and one
+# delta with rsync-tool ($RSYNC_TOOL, default ../target/release/rsync-tool).
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -34,6 +35,8 @@ rdiff delta $work/b.sig "$b" $d/identical.delta
 rdiff delta $work/b.sig /dev/null $d/empty.delta
 head -c 700 /dev/zero | tr '\0' 'x' > $work/text
 rdiff delta $work/b.sig $work/text $d/literal.delta
+# rsync-tool's own delta, which ends with the verification trailer.
+"${RSYNC_TOOL:-../target/release/rsync-tool}" delta $work/b.sig "$n" $d/new-trailer.delta
 printf 'rs\x026\x44\x00\x00\x00\x00\x00\x00\x00\x03abc\x54\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x20\x00' > $d/wide.delta
 printf 'rs\x026\x42\x01\x00%0256d\x4e\x00\x00\x00\x05\x00\x07\x4a\x0a\x00\x01\x00' 0 > $d/mixed.delta
 

@@ -39,7 +39,8 @@ pub struct Reference {
 }
 
 /// Applies `delta` to `basis` as rdiff 2.3.2 does, written from the format
-/// description in rdiff-notes.md rather than from rsync-tool's parser.
+/// description in rdiff-notes.md rather than from rsync-tool's parser, plus
+/// rsync-tool's rule for the bytes after END ([`after_end`]).
 pub fn reference_patch(basis: &[u8], delta: &[u8]) -> Reference {
     let mut longest_literal = 0;
     let result = reference_result(basis, delta, &mut longest_literal);
@@ -47,6 +48,29 @@ pub fn reference_patch(basis: &[u8], delta: &[u8]) -> Reference {
         result,
         longest_literal,
     }
+}
+
+/// rsync-tool's verification trailer, restated from its layout in the core
+/// (`format/trailer.rs`): bytes after END that start with the magic `RTvf`
+/// are a trailer (version 1, NEW's length as a big-endian u64, BLAKE3 of
+/// NEW: 45 bytes), which the result must match (106); another version is
+/// 106, a trailer cut short 103. Anything else after END is ignored, as
+/// rdiff ignores it.
+fn after_end(after: &[u8], out: Vec<u8>) -> Result<Vec<u8>, i32> {
+    if !after.starts_with(b"RTvf") {
+        return Ok(out);
+    }
+    if after.get(4).is_some_and(|&version| version != 1) {
+        return Err(CORRUPT);
+    }
+    if after.len() < 45 {
+        return Err(INPUT_ENDED);
+    }
+    let len = u64::from_be_bytes(after[5..13].try_into().unwrap());
+    if len != out.len() as u64 || after[13..45] != *blake3::hash(&out).as_bytes() {
+        return Err(CORRUPT);
+    }
+    Ok(out)
 }
 
 fn reference_result(basis: &[u8], delta: &[u8], longest_literal: &mut u64) -> Result<Vec<u8>, i32> {
@@ -67,7 +91,7 @@ fn reference_result(basis: &[u8], delta: &[u8], longest_literal: &mut u64) -> Re
     loop {
         let op = take(&mut i, 1)? as u8;
         match op {
-            0x00 => return Ok(out),
+            0x00 => return after_end(&delta[i..], out),
             0x01..=0x44 => {
                 let len = if op <= 0x40 {
                     op as u64
