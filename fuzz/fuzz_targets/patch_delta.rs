@@ -3,10 +3,9 @@
 //! Checks: no panic, no hang, no unbounded memory; the result agrees with an
 //! independent reference (rsync_tool_fuzz::reference_patch): the same bytes
 //! on success, rdiff's status on failure, the verification trailer after END
-//! checked; and patching between files
-//! (`patch_file`, splice(2) on Linux) agrees with patching streams, on a
-//! longer basis file (run with -max_len=40000 or so for LITERALs long enough
-//! to be spliced).
+//! checked; and patching between files (`patch_file`, splice(2) on Linux)
+//! agrees with patching streams, on a longer basis file (run with
+//! -max_len=40000 or so for LITERALs long enough to be spliced).
 //! (A LITERAL of 2^32 bytes or more, which librsync 2.2.2's patch job cut to
 //! 32 bits, was found here; tests/regressions/ keeps it.)
 #![no_main]
